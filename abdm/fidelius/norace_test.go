@@ -1,0 +1,5 @@
+//go:build !race
+
+package fidelius
+
+const raceEnabled = false

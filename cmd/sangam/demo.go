@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sangamhealth/sangam/database"
+	"github.com/sangamhealth/sangam/demo"
+)
+
+func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var databaseURL string
+	o := newOptions("demo", "Load the demo hospital group (one tenant, three facilities with their counters\nand source systems). Rows that already exist are kept, so it is safe to run again.", stderr)
+	o.String(&databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL of a migrated database (required)")
+	if err := o.parse(args); err != nil {
+		return err
+	}
+	if databaseURL == "" {
+		return errors.New("DATABASE_URL (--database-url) is required")
+	}
+	pool, err := database.OpenOwner(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := database.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	g := demo.KaveriHealth()
+	res, err := demo.Load(ctx, pool, g)
+	if err != nil {
+		return fmt.Errorf("loading the demo group: %w", err)
+	}
+	state := "already present, kept as is"
+	if res.Created {
+		state = "created"
+	}
+	fmt.Fprintf(stdout, "demo group %q (tenant %s): %s; %d facilities, %d counters, %d source systems\n",
+		g.Name, g.Slug, state, res.Facilities, res.Counters, res.Sources)
+	return nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+
+	"github.com/sangamhealth/sangam/database"
+	"github.com/sangamhealth/sangam/jobs"
+	"github.com/sangamhealth/sangam/server"
+)
+
+type serveConfig struct {
+	addr            string
+	databaseURL     string
+	publicURL       string
+	oidcIssuer      string
+	oidcClientID    string
+	oidcSecret      string
+	sessionIdle     time.Duration
+	sessionMax      time.Duration
+	defaultTenant   string
+	loginKey        string
+	shutdownTimeout time.Duration
+	logging         logOptions
+}
+
+func (c *serveConfig) register(o *options) {
+	o.String(&c.addr, "addr", "SANGAM_ADDR", "127.0.0.1:8080", "address to listen on")
+	o.String(&c.databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL (required)")
+	o.String(&c.publicURL, "public-url", "SANGAM_PUBLIC_URL", "http://localhost:8080", "URL at which staff and the ABDM gateway reach Sangam")
+	o.String(&c.oidcIssuer, "oidc-issuer", "OIDC_ISSUER", "", "OpenID Connect issuer URL for staff sign-in (required)")
+	o.String(&c.oidcClientID, "oidc-client-id", "OIDC_CLIENT_ID", "sangam", "OpenID Connect client id")
+	o.String(&c.oidcSecret, "oidc-client-secret", "OIDC_CLIENT_SECRET", "", "OpenID Connect client secret (prefer the environment variable)")
+	o.Duration(&c.sessionIdle, "session-idle", "SESSION_IDLE_TIMEOUT", 30*time.Minute, "sign staff out after this long without a request")
+	o.Duration(&c.sessionMax, "session-max", "SESSION_MAX_AGE", 12*time.Hour, "sign staff out this long after sign-in, whatever they do")
+	o.String(&c.defaultTenant, "default-tenant", "SANGAM_DEFAULT_TENANT", "kaveri", "tenant slug for staff whose ID token has no tenant claim")
+	o.String(&c.loginKey, "login-key", "SANGAM_LOGIN_KEY", "", "base64 32-byte key for the sign-in cookie; the same on every replica (default: random per process)")
+	o.Duration(&c.shutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 30*time.Second, "how long to let in-flight requests and jobs finish on stop")
+	c.logging.register(o)
+}
+
+// validate checks what can be checked without the network; each message
+// names the setting to fix.
+func (c *serveConfig) validate() error {
+	var errs []error
+	if c.databaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL (--database-url) is required"))
+	}
+	if c.oidcIssuer == "" {
+		errs = append(errs, errors.New("OIDC_ISSUER (--oidc-issuer) is required: staff sign in through it"))
+	}
+	if c.oidcClientID == "" {
+		errs = append(errs, errors.New("OIDC_CLIENT_ID (--oidc-client-id) is required"))
+	}
+	if c.sessionIdle <= 0 || c.sessionMax <= 0 || c.sessionIdle > c.sessionMax {
+		errs = append(errs, errors.New("SESSION_IDLE_TIMEOUT must be positive and no longer than SESSION_MAX_AGE"))
+	}
+	if c.loginKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(c.loginKey); err != nil || len(k) != 32 {
+			errs = append(errs, errors.New("SANGAM_LOGIN_KEY (--login-key) must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var c serveConfig
+	o := newOptions("serve", "Run the web app, the ABDM bridge callbacks and the background jobs.", stderr)
+	c.register(o)
+	if err := o.parse(args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log, err := c.logging.logger(stderr)
+	if err != nil {
+		return err
+	}
+
+	pool, err := database.Open(ctx, c.databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := database.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	workers := river.NewWorkers()
+	jobClient, err := jobs.New(pool, jobs.Config{Workers: workers, Logger: log})
+	if err != nil {
+		return err
+	}
+
+	var loginKey []byte
+	if c.loginKey != "" {
+		loginKey, _ = base64.StdEncoding.DecodeString(c.loginKey) // validated
+	}
+	srv, err := server.New(ctx, server.Config{
+		Pool:      pool,
+		Logger:    log,
+		Metrics:   reg,
+		Version:   currentVersion(),
+		PublicURL: c.publicURL,
+		OIDC: server.OIDCConfig{
+			Issuer:       c.oidcIssuer,
+			ClientID:     c.oidcClientID,
+			ClientSecret: c.oidcSecret,
+		},
+		SessionIdle:   c.sessionIdle,
+		SessionMax:    c.sessionMax,
+		DefaultTenant: c.defaultTenant,
+		LoginKey:      loginKey,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("SANGAM_ADDR (--addr) %s: %w", c.addr, err)
+	}
+	if err := jobClient.Start(ctx); err != nil {
+		return fmt.Errorf("starting background jobs: %w", err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.InfoContext(ctx, "sangam is serving", "addr", ln.Addr().String(), "public_url", c.publicURL, "version", currentVersion())
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return err
+	}
+	return shutdown(log, c.shutdownTimeout, srv, jobClient)
+}
+
+// shutdown stops in reverse order of start: HTTP first so no new work
+// arrives, then the job workers, which finish what they hold.
+func shutdown(log *slog.Logger, timeout time.Duration, srv *server.Server, jobClient *jobs.Client) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	log.Info("shutting down: finishing in-flight requests and jobs")
+	var errs []error
+	if err := srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
+	}
+	if err := jobClient.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping jobs: %w", err))
+	}
+	log.Info("stopped")
+	return errors.Join(errs...)
+}

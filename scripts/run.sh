@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make run: set up what is missing, then run the sandbox and Sangam with the
+# demo hospital group. Ctrl-C stops everything this script started; the next
+# run reuses the data in .data/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+SANGAM_ADDR=${SANGAM_ADDR:-127.0.0.1:8080}
+SANDBOX_ADDR=${SANDBOX_ADDR:-127.0.0.1:8081}
+sangam_port=${SANGAM_ADDR##*:}
+sandbox_port=${SANDBOX_ADDR##*:}
+export SANGAM_PUBLIC_URL=${SANGAM_PUBLIC_URL:-http://localhost:$sangam_port}
+export SANDBOX_PUBLIC_URL=${SANDBOX_PUBLIC_URL:-http://localhost:$sandbox_port}
+export OIDC_ISSUER=${OIDC_ISSUER:-$SANDBOX_PUBLIC_URL/oidc}
+export OIDC_CLIENT_ID=${OIDC_CLIENT_ID:-sangam}
+export OIDC_CLIENT_SECRET=${OIDC_CLIENT_SECRET:-sangam-demo-secret}
+export SANGAM_MASTER_KEY_FILE=${SANGAM_MASTER_KEY_FILE:-$PWD/.data/master.key}
+
+pids=()
+started_pg=""
+on_exit() {
+	trap - INT TERM EXIT
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	[ -n "$started_pg" ] && stop_private_pg "$started_pg"
+	say "stopped"
+}
+trap on_exit INT TERM EXIT
+
+if [ -z "${DATABASE_URL:-}" ]; then
+	start_private_pg "$PWD/.data/pg" 55432
+	started_pg="$PWD/.data/pg"
+	if ! psql -h 127.0.0.1 -p 55432 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'sangam'" | grep -q 1; then
+		psql -h 127.0.0.1 -p 55432 -U postgres -qc "CREATE DATABASE sangam" >/dev/null
+	fi
+	export DATABASE_URL="postgres://postgres@127.0.0.1:55432/sangam?sslmode=disable"
+fi
+
+say "building sangam"
+mkdir -p .cache/bin
+go build -o .cache/bin/sangam ./cmd/sangam
+bin=.cache/bin/sangam
+
+$bin migrate
+$bin demo
+
+$bin sandbox --addr "$SANDBOX_ADDR" --public-url "$SANDBOX_PUBLIC_URL" --sangam-url "$SANGAM_PUBLIC_URL" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fsS "$OIDC_ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && break; sleep 0.1; done
+
+$bin serve --addr "$SANGAM_ADDR" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fsS "http://$SANGAM_ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+cat >&2 <<MSG
+
+  Sangam   $SANGAM_PUBLIC_URL
+  Sandbox  $SANDBOX_PUBLIC_URL  (ABDM gateway simulator and demo sign-in)
+
+  Demo sign-in (password for all: sangam-demo):
+    frontdesk   front desk, Kaveri City Hospital
+    doctor      doctor, Kaveri City and Women and Child
+    billing     billing, Kaveri City Hospital
+    admin       hospital IT, all facilities
+
+  Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the site map: every route Sangam serves is listed here.
+func (s *Server) routes(reg *prometheus.Registry) {
+	// Every request gets an id, a log line and metrics, then the security
+	// headers (set before handlers run, so error pages carry them too).
+	s.app.Use(s.requestLog)
+	s.app.Use(s.securityHeaders())
+
+	// Operations.
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+
+	// Static files: vendored htmx and the stylesheet.
+	s.app.Get("/static/:name", serveStatic)
+
+	// Sign-in and sign-out (OpenID Connect). These are reachable without a
+	// session; /logout needs one and a CSRF token.
+	s.app.Get("/", s.showHome)
+	s.app.Get(loginPath, s.showLoginPage)
+	s.app.Get(signedOutPath, s.showSignedOut)
+	s.app.Get(loginStart, s.startLogin)
+	s.app.Get(callbackPath, s.finishLogin)
+	s.action(logoutPath, anyStaff(), s.logout)
+
+	// Staff pages: one home per role.
+	s.page(roleFrontDesk.home(), allow(roleFrontDesk), s.showFrontDeskHome)
+	s.page(roleDoctor.home(), allow(roleDoctor), s.showDoctorHome)
+	s.page(roleBilling.home(), allow(roleBilling), s.showBillingHome)
+	s.page(roleAdmin.home(), allow(roleAdmin), s.showAdminHome)
+
+	// ABDM bridge callbacks (/bridge/<tenant>/...) authenticate with the
+	// gateway's JWT, not a staff session, and so are exempt from CSRF;
+	// they are added with the bridge.
+}
