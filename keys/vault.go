@@ -69,6 +69,16 @@ func (c *VaultConfig) withDefaults() {
 // custom metadata, where PurgeExpired reads it without touching the value.
 // Entries keep a single version, so replacing or deleting a secret leaves no
 // old copy readable.
+//
+// With the default mounts and prefix, Sangam's token needs this policy (plus
+// Vault's default policy, for token lookup-self); narrow the paths to
+// sangam/<tenant>/* to confine a deployment to some tenants:
+//
+//	path "secret/data/sangam/*"     { capabilities = ["create", "read", "update", "delete"] }
+//	path "secret/metadata/sangam/*" { capabilities = ["create", "read", "update", "delete", "list"] }
+//	path "secret/metadata/sangam"   { capabilities = ["list"] }
+//	path "transit/encrypt/<key>"    { capabilities = ["update"] }
+//	path "transit/decrypt/<key>"    { capabilities = ["update"] }
 type VaultStore struct {
 	cfg    VaultConfig
 	client *vault.Client

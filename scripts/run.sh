@@ -45,13 +45,23 @@ bin=.cache/bin/sangam
 $bin migrate
 $bin demo
 
+# wait_for NAME PID URL: until URL answers, or fail when the process died.
+wait_for() {
+	for _ in $(seq 1 300); do
+		curl -fsS "$3" >/dev/null 2>&1 && return 0
+		kill -0 "$2" 2>/dev/null || die "$1 stopped during start-up; its error is above"
+		sleep 0.1
+	done
+	die "$1 did not answer at $3 within 30 s"
+}
+
 $bin sandbox --addr "$SANDBOX_ADDR" --public-url "$SANDBOX_PUBLIC_URL" --sangam-url "$SANGAM_PUBLIC_URL" &
 pids+=($!)
-for _ in $(seq 1 100); do curl -fsS "$OIDC_ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for sandbox "$!" "$OIDC_ISSUER/.well-known/openid-configuration"
 
 $bin serve --addr "$SANGAM_ADDR" &
 pids+=($!)
-for _ in $(seq 1 100); do curl -fsS "http://$SANGAM_ADDR/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for sangam "$!" "http://$SANGAM_ADDR/readyz"
 
 cat >&2 <<MSG
 

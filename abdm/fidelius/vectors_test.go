@@ -108,7 +108,7 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-// pickKey returns the vector's public key in the named form.
+// form returns the vector key's public key in the named form.
 func (k vectorKey) form(t testing.TB, name string) string {
 	t.Helper()
 	switch name {

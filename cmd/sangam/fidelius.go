@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sangamhealth/sangam/abdm/fidelius"
 )
@@ -114,16 +115,7 @@ func (f *sessionFlags) register(o *options, own, peer string) {
 
 // envName maps a flag to its variable: sender-nonce → FIDELIUS_SENDER_NONCE.
 func envName(flagName string) string {
-	b := []byte("FIDELIUS_" + flagName)
-	for i, c := range b {
-		switch {
-		case c == '-':
-			b[i] = '_'
-		case 'a' <= c && c <= 'z':
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
+	return "FIDELIUS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // session checks that every input is present and well-formed and derives

@@ -15,35 +15,35 @@ import (
 	"github.com/sangamhealth/sangam/abdm/fidelius"
 )
 
-// runCLI runs `sangam fidelius args...` with stdin and returns what it wrote.
-func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+// runFideliusCLI runs `sangam fidelius args...` with stdin and returns what it wrote.
+func runFideliusCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err = runFidelius(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
-type cliVectorKey struct {
+type fideliusVectorKey struct {
 	PrivateKey    string `json:"privateKey"`
 	PublicKey     string `json:"publicKey"`
 	X509PublicKey string `json:"x509PublicKey"`
 }
 
-type cliVector struct {
-	ID             string       `json:"id"`
-	ExpectedResult string       `json:"expected_result"`
-	Sender         cliVectorKey `json:"sender"`
-	Requester      cliVectorKey `json:"requester"`
-	SenderNonce    string       `json:"senderNonce"`
-	RequesterNonce string       `json:"requesterNonce"`
-	Plaintext      string       `json:"plaintext"`
-	Ciphertext     string       `json:"ciphertext"`
+type fideliusVector struct {
+	ID             string            `json:"id"`
+	ExpectedResult string            `json:"expected_result"`
+	Sender         fideliusVectorKey `json:"sender"`
+	Requester      fideliusVectorKey `json:"requester"`
+	SenderNonce    string            `json:"senderNonce"`
+	RequesterNonce string            `json:"requesterNonce"`
+	Plaintext      string            `json:"plaintext"`
+	Ciphertext     string            `json:"ciphertext"`
 }
 
 // loadFideliusVectors reads the Java reference's vectors from
 // ../shared/testdata/fidelius relative to the repository root, skipping when
 // the shared directory is absent.
-func loadFideliusVectors(t *testing.T) []cliVector {
+func loadFideliusVectors(t *testing.T) []fideliusVector {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -68,7 +68,7 @@ func loadFideliusVectors(t *testing.T) []cliVector {
 		t.Fatal(err)
 	}
 	var f struct {
-		Vectors []cliVector `json:"vectors"`
+		Vectors []fideliusVector `json:"vectors"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		t.Fatalf("parsing %s: %v", path, err)
@@ -79,9 +79,9 @@ func loadFideliusVectors(t *testing.T) []cliVector {
 	return f.Vectors
 }
 
-// checkFailure asserts the CLI's failure contract: an error of one line and
+// checkFideliusFailure asserts the CLI's failure contract: an error of one line and
 // nothing on stdout.
-func checkFailure(t *testing.T, name, stdout string, err error) {
+func checkFideliusFailure(t *testing.T, name, stdout string, err error) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("%s: no error", name)
@@ -98,7 +98,7 @@ func TestFideliusCLIVectors(t *testing.T) {
 	for _, v := range loadFideliusVectors(t) {
 		t.Run(v.ID, func(t *testing.T) {
 			for _, senderKey := range []string{v.Sender.PublicKey, v.Sender.X509PublicKey} {
-				stdout, _, err := runCLI(t, v.Ciphertext, "decrypt",
+				stdout, _, err := runFideliusCLI(t, v.Ciphertext, "decrypt",
 					"--requester-private-key", v.Requester.PrivateKey, "--sender-public-key", senderKey,
 					"--sender-nonce", v.SenderNonce, "--requester-nonce", v.RequesterNonce)
 				switch v.ExpectedResult {
@@ -110,7 +110,7 @@ func TestFideliusCLIVectors(t *testing.T) {
 						t.Errorf("decrypt printed %q, want %q", stdout, v.Plaintext)
 					}
 				default:
-					checkFailure(t, "decrypt of a tampered vector", stdout, err)
+					checkFideliusFailure(t, "decrypt of a tampered vector", stdout, err)
 					if !errors.Is(err, fidelius.ErrAuthentication) {
 						t.Errorf("decrypt of a tampered vector: err = %v, want ErrAuthentication", err)
 					}
@@ -120,7 +120,7 @@ func TestFideliusCLIVectors(t *testing.T) {
 				return
 			}
 			for _, requesterKey := range []string{v.Requester.PublicKey, v.Requester.X509PublicKey} {
-				stdout, _, err := runCLI(t, v.Plaintext, "encrypt",
+				stdout, _, err := runFideliusCLI(t, v.Plaintext, "encrypt",
 					"--sender-private-key", v.Sender.PrivateKey, "--requester-public-key", requesterKey,
 					"--sender-nonce", v.SenderNonce, "--requester-nonce", v.RequesterNonce)
 				if err != nil {
@@ -134,9 +134,9 @@ func TestFideliusCLIVectors(t *testing.T) {
 	}
 }
 
-func keygen(t *testing.T) fideliusKeys {
+func fideliusKeygen(t *testing.T) fideliusKeys {
 	t.Helper()
-	stdout, _, err := runCLI(t, "", "keygen")
+	stdout, _, err := runFideliusCLI(t, "", "keygen")
 	if err != nil {
 		t.Fatalf("keygen: %v", err)
 	}
@@ -153,19 +153,19 @@ func keygen(t *testing.T) fideliusKeys {
 }
 
 func TestFideliusCLIKeygenRoundTrip(t *testing.T) {
-	hiu, hip := keygen(t), keygen(t)
+	hiu, hip := fideliusKeygen(t), fideliusKeygen(t)
 	if hiu == hip {
 		t.Fatal("two keygen runs printed the same keys")
 	}
 	plaintext := "{\"resourceType\":\"Bundle\",\"note\":\"रमेश ₹ ✓\"}\n"
 	for _, keys := range [][2]string{{hiu.PublicKey, hip.X509PublicKey}, {hiu.X509PublicKey, hip.PublicKey}} {
-		ciphertext, _, err := runCLI(t, plaintext, "encrypt",
+		ciphertext, _, err := runFideliusCLI(t, plaintext, "encrypt",
 			"--sender-private-key", hip.PrivateKey, "--requester-public-key", keys[0],
 			"--sender-nonce", hip.Nonce, "--requester-nonce", hiu.Nonce)
 		if err != nil {
 			t.Fatalf("encrypt: %v", err)
 		}
-		got, _, err := runCLI(t, ciphertext, "decrypt",
+		got, _, err := runFideliusCLI(t, ciphertext, "decrypt",
 			"--requester-private-key", hiu.PrivateKey, "--sender-public-key", keys[1],
 			"--sender-nonce", hip.Nonce, "--requester-nonce", hiu.Nonce)
 		if err != nil {
@@ -183,10 +183,10 @@ func TestFideliusCLIKeygenRoundTrip(t *testing.T) {
 		for _, i := range []int{0, len(raw) / 2, len(raw) - 1} {
 			bad := bytes.Clone(raw)
 			bad[i] ^= 0x40
-			stdout, _, err := runCLI(t, base64.StdEncoding.EncodeToString(bad), "decrypt",
+			stdout, _, err := runFideliusCLI(t, base64.StdEncoding.EncodeToString(bad), "decrypt",
 				"--requester-private-key", hiu.PrivateKey, "--sender-public-key", keys[1],
 				"--sender-nonce", hip.Nonce, "--requester-nonce", hiu.Nonce)
-			checkFailure(t, "altered ciphertext", stdout, err)
+			checkFideliusFailure(t, "altered ciphertext", stdout, err)
 			if !errors.Is(err, fidelius.ErrAuthentication) {
 				t.Errorf("altered byte %d: err = %v, want ErrAuthentication", i, err)
 			}
@@ -194,14 +194,14 @@ func TestFideliusCLIKeygenRoundTrip(t *testing.T) {
 	}
 
 	// The private key can come from the environment instead of argv.
-	ciphertext, _, err := runCLI(t, plaintext, "encrypt",
+	ciphertext, _, err := runFideliusCLI(t, plaintext, "encrypt",
 		"--sender-private-key", hip.PrivateKey, "--requester-public-key", hiu.PublicKey,
 		"--sender-nonce", hip.Nonce, "--requester-nonce", hiu.Nonce)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("FIDELIUS_REQUESTER_PRIVATE_KEY", hiu.PrivateKey)
-	got, _, err := runCLI(t, ciphertext, "decrypt", "--sender-public-key", hip.X509PublicKey,
+	got, _, err := runFideliusCLI(t, ciphertext, "decrypt", "--sender-public-key", hip.X509PublicKey,
 		"--sender-nonce", hip.Nonce, "--requester-nonce", hiu.Nonce)
 	if err != nil || got != plaintext {
 		t.Errorf("decrypt with FIDELIUS_REQUESTER_PRIVATE_KEY: got %q, %v", got, err)
@@ -209,8 +209,8 @@ func TestFideliusCLIKeygenRoundTrip(t *testing.T) {
 }
 
 func TestFideliusCLIErrors(t *testing.T) {
-	hiu, hip := keygen(t), keygen(t)
-	ciphertext, _, err := runCLI(t, "hello", "encrypt",
+	hiu, hip := fideliusKeygen(t), fideliusKeygen(t)
+	ciphertext, _, err := runFideliusCLI(t, "hello", "encrypt",
 		"--sender-private-key", hip.PrivateKey, "--requester-public-key", hiu.PublicKey,
 		"--sender-nonce", hip.Nonce, "--requester-nonce", hiu.Nonce)
 	if err != nil {
@@ -247,8 +247,8 @@ func TestFideliusCLIErrors(t *testing.T) {
 		{"no command", "", nil, "", errUsage},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			stdout, stderr, err := runCLI(t, c.stdin, c.args...)
-			checkFailure(t, c.name, stdout, err)
+			stdout, stderr, err := runFideliusCLI(t, c.stdin, c.args...)
+			checkFideliusFailure(t, c.name, stdout, err)
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %q, want it to mention %q", err, c.want)
 			}
@@ -264,7 +264,7 @@ func TestFideliusCLIErrors(t *testing.T) {
 
 func TestFideliusCLIHelp(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"help"}, {"keygen", "-h"}, {"encrypt", "-h"}, {"decrypt", "--help"}} {
-		stdout, stderr, err := runCLI(t, "", args...)
+		stdout, stderr, err := runFideliusCLI(t, "", args...)
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			t.Errorf("%v: err = %v, want nil or flag.ErrHelp", args, err)
 		}
@@ -272,7 +272,7 @@ func TestFideliusCLIHelp(t *testing.T) {
 			t.Errorf("%v: stdout %q, stderr %q; want help on stderr only", args, stdout, stderr)
 		}
 	}
-	_, stderr, _ := runCLI(t, "", "decrypt", "-h")
+	_, stderr, _ := runFideliusCLI(t, "", "decrypt", "-h")
 	for _, option := range []string{"-requester-private-key", "-sender-public-key", "-sender-nonce", "-requester-nonce", "FIDELIUS_REQUESTER_PRIVATE_KEY"} {
 		if !strings.Contains(stderr, option) {
 			t.Errorf("decrypt help does not describe %s:\n%s", option, stderr)

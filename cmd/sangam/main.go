@@ -45,6 +45,7 @@ func commands() []command {
 		{"sandbox", "run the local ABDM sandbox and demo identity provider", runSandbox},
 		{"demo", "load the demo hospital group into the database", runDemo},
 		{"fidelius", "encrypt, decrypt and make keys with ABDM's Fidelius scheme", runFidelius},
+		{"keys", "manage the embedded key store's master key (new-master-key, rotate, status)", runKeys},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/jobs"
+	"github.com/sangamhealth/sangam/keys"
 	"github.com/sangamhealth/sangam/server"
 )
 
@@ -31,6 +32,7 @@ type serveConfig struct {
 	defaultTenant   string
 	loginKey        string
 	shutdownTimeout time.Duration
+	keys            keyStoreOptions
 	logging         logOptions
 }
 
@@ -46,6 +48,7 @@ func (c *serveConfig) register(o *options) {
 	o.String(&c.defaultTenant, "default-tenant", "SANGAM_DEFAULT_TENANT", "kaveri", "tenant slug for staff whose ID token has no tenant claim")
 	o.String(&c.loginKey, "login-key", "SANGAM_LOGIN_KEY", "", "base64 32-byte key for the sign-in cookie; the same on every replica (default: random per process)")
 	o.Duration(&c.shutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 30*time.Second, "how long to let in-flight requests and jobs finish on stop")
+	c.keys.register(o)
 	c.logging.register(o)
 }
 
@@ -100,8 +103,17 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	keyStore, err := keys.Open(ctx, c.keys.config(log), pool)
+	if err != nil {
+		return err
+	}
+
 	workers := river.NewWorkers()
-	jobClient, err := jobs.New(pool, jobs.Config{Workers: workers, Logger: log})
+	periodic, err := keys.RegisterJobs(workers, keyStore, log)
+	if err != nil {
+		return err
+	}
+	jobClient, err := jobs.New(pool, jobs.Config{Workers: workers, PeriodicJobs: periodic, Logger: log})
 	if err != nil {
 		return err
 	}
