@@ -323,7 +323,11 @@ func (c *Client) exchange(ctx context.Context, tenant, method, base, path, reque
 	// Content-Type is sent on every call: the sandbox answers 415 without
 	// it, and GETs are harmless with it.
 	h.Set("Content-Type", "application/json")
-	h.Set("Accept", "application/json")
+	// Calls answer JSON, except downloads such as the ABHA card, whose
+	// callers ask for what they accept through Request.Header.
+	if h.Get("Accept") == "" {
+		h.Set("Accept", "application/json")
+	}
 	h.Set(HeaderRequestID, requestID)
 	h.Set(HeaderTimestamp, FormatTimestamp(c.now()))
 	h.Set(HeaderCMID, c.cmID)

@@ -600,3 +600,28 @@ func TestSecretsNotLogged(t *testing.T) {
 		}
 	}
 }
+
+// A download (the ABHA card) says what it accepts; every other call asks for
+// JSON.
+func TestDoKeepsCallersAccept(t *testing.T) {
+	b := setup(t, nil)
+	ctx := t.Context()
+	_, err := b.client.Do(ctx, abdm.Request{Method: "GET", Path: "/gateway/v3/some-download", Tenant: testTenant,
+		Header: http.Header{"Accept": {"image/png, application/pdf"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.client.PatchBridgeURL(ctx, testTenant, "https://sangam.example/bridge/acme"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range b.gw.Requests() {
+		got[r.Path] = r.Header.Get("Accept")
+	}
+	if got["/gateway/v3/some-download"] != "image/png, application/pdf" {
+		t.Errorf("download sent Accept %q, want the caller's", got["/gateway/v3/some-download"])
+	}
+	if got[abdm.PathBridgeURL] != "application/json" {
+		t.Errorf("bridge call sent Accept %q, want application/json", got[abdm.PathBridgeURL])
+	}
+}

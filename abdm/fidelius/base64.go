@@ -4,7 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // Base64 is the slowest step of Fidelius: encoding/base64 runs at about a
@@ -41,8 +44,33 @@ var decodeQuads = func() *[4][256]uint32 {
 	return &t
 }()
 
+// parallelMin is the size from which base64 work is split across cores.
+// A health-information push is one large ciphertext, so its latency is set
+// by base64; below this size the goroutines cost more than they save.
+const parallelMin = 1 << 20
+
+// sections splits n units into at most GOMAXPROCS contiguous ranges, each a
+// multiple of align long except the last, and calls fn for each in its own
+// goroutine.
+func sections(n, align int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/(parallelMin/2)+1)
+	per := n / workers / align * align
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*per, (w+1)*per
+		if w == workers-1 {
+			hi = n
+		}
+		wg.Go(func() { fn(lo, hi) })
+	}
+	wg.Wait()
+}
+
 // encodeBase64 returns src as standard padded base64.
 func encodeBase64(src []byte) string {
+	if len(src) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		return encodeParallel(src)
+	}
 	n := base64.StdEncoding.EncodedLen(len(src))
 	var out strings.Builder
 	out.Grow(n)
@@ -59,6 +87,21 @@ func encodeBase64(src []byte) string {
 		src = src[m:]
 	}
 	return out.String()
+}
+
+// encodeParallel encodes sections of src on all cores straight into the
+// result. Sections start on 3-byte boundaries, so each one's output is plain
+// base64 of its input and only the last carries padding.
+func encodeParallel(src []byte) string {
+	dst := make([]byte, base64.StdEncoding.EncodedLen(len(src)))
+	sections(len(src), 3, func(lo, hi int) {
+		out := dst[lo/3*4:]
+		si, di := encodeBulk(out, src[lo:hi])
+		base64.StdEncoding.Encode(out[di:], src[lo+si:hi])
+	})
+	// dst is never written again, so the string can share its memory
+	// instead of copying 13 MB.
+	return unsafe.String(unsafe.SliceData(dst), len(dst))
 }
 
 // encodeBulk encodes whole 6-byte groups while 8 bytes can be read and
@@ -96,6 +139,39 @@ func decodeBulk(dst []byte, src string) (si, di int) {
 	return si, di
 }
 
+// decodeParallel decodes all but the last 4-character group of s in
+// sections on all cores, then the last group (which may hold padding). It
+// reports false when any section holds something other than plain base64
+// (whitespace, garbage), leaving the careful sequential path to decide.
+func decodeParallel(dst []byte, s string) ([]byte, bool) {
+	if len(s)%4 != 0 {
+		return nil, false
+	}
+	body := len(s) - 4
+	var failed sync.Once
+	ok := true
+	sections(body, 8, func(lo, hi int) {
+		// Exactly the section's output: decodeBulk's 8-byte writes then
+		// stop short of the next section, and the standard decoder does
+		// the last few groups.
+		out := dst[lo/4*3 : hi/4*3]
+		si, di := decodeBulk(out, s[lo:hi])
+		if si < hi-lo {
+			if n, err := base64.StdEncoding.Decode(out[di:], []byte(s[lo+si:hi])); err != nil || di+n != (hi-lo)/4*3 {
+				failed.Do(func() { ok = false })
+			}
+		}
+	})
+	if !ok {
+		return nil, false
+	}
+	n, err := base64.StdEncoding.Decode(dst[body/4*3:], []byte(s[body:]))
+	if err != nil {
+		return nil, false
+	}
+	return dst[:body/4*3+n], true
+}
+
 // decodeBase64 decodes standard, padded base64 the way the reference does:
 // URL-safe characters and missing padding are errors, but whitespace
 // anywhere is ignored (Java tools and JSON producers wrap lines).
@@ -103,6 +179,11 @@ func decodeBase64(s string) ([]byte, error) {
 	// Room for decodeBulk's 8-byte writes past the last group.
 	dst := make([]byte, base64.StdEncoding.DecodedLen(len(s))+2)
 	trimmed := strings.Trim(s, " \t\r\n\v\f")
+	if len(trimmed) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		if out, ok := decodeParallel(dst, trimmed); ok {
+			return out, nil
+		}
+	}
 	si, di := decodeBulk(dst, trimmed)
 	if len(trimmed)-si <= 8 {
 		// Usual case: only the final group, with any padding, is left.

@@ -9,9 +9,10 @@
 //	/_sandbox/gateway/...   the gateway's control API (package gateway)
 //	/_sandbox/reset         resets every part
 //	/oidc/...               the staff OpenID Connect provider, when Config.Identity is set
+//	/abha/api/...           the ABHA service, stand-in for https://abhasbx.abdm.gov.in/abha/api (package abha)
+//	/_sandbox/abha/...      the ABHA service's control API and page (OTPs, demo identities)
 //
-// Reserved for the parts still to come: /abha/api/... (ABHA service, the
-// stand-in for https://abhasbx.abdm.gov.in/abha/api) and /phr/... (PHR app).
+// Reserved for the part still to come: /phr/... (PHR app).
 package sandbox
 
 import (
@@ -22,12 +23,17 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sangamhealth/sangam/e2e/sandbox/abha"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 )
 
 // IdentityPath is where Config.Identity is mounted; the provider's issuer
 // is PublicURL + IdentityPath.
 const IdentityPath = "/oidc"
+
+// ABHAPath is where the ABHA service is mounted: the ABHA base URL clients
+// use is PublicURL + ABHAPath.
+const ABHAPath = "/abha/api"
 
 // Config configures a Sandbox.
 type Config struct {
@@ -43,14 +49,18 @@ type Config struct {
 	// Identity, when set, is served under IdentityPath (build it with
 	// identity.New and Issuer PublicURL+IdentityPath).
 	Identity http.Handler
-	// Later parts plug in here the same way: ABHA (served under
-	// /abha/api/) and the PHR app (under /phr/).
+	// ABHA configures the ABHA service served under ABHAPath. VerifyToken
+	// defaults to the gateway's VerifySessionToken, Logger to the
+	// sandbox's.
+	ABHA abha.Config
+	// Later parts plug in here the same way: the PHR app (under /phr/).
 }
 
 // Sandbox is the simulated ABDM world. It is an http.Handler; its parts
 // are exported for tests and flows that drive them in-process.
 type Sandbox struct {
 	Gateway *gateway.Gateway
+	ABHA    *abha.Service
 	mux     *http.ServeMux
 }
 
@@ -75,8 +85,23 @@ func New(cfg Config) (*Sandbox, error) {
 	}
 	gu, _ := url.Parse(gc.PublicURL) // gateway.New validated it
 
-	s := &Sandbox{Gateway: gw, mux: http.NewServeMux()}
+	ac := cfg.ABHA
+	if ac.VerifyToken == nil {
+		ac.VerifyToken = gw.VerifySessionToken
+	}
+	if ac.Logger == nil {
+		ac.Logger = cfg.Logger.With("part", "abha")
+	}
+	svc, err := abha.New(ac)
+	if err != nil {
+		_ = gw.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+
+	s := &Sandbox{Gateway: gw, ABHA: svc, mux: http.NewServeMux()}
 	s.mux.Handle(strings.TrimSuffix(gu.Path, "/")+"/", gw)
+	s.mux.Handle(ABHAPath+"/", http.StripPrefix(ABHAPath, svc))
+	s.mux.Handle("/_sandbox/abha/", svc)
 	s.mux.HandleFunc("POST /_sandbox/reset", s.reset)
 	if cfg.Identity != nil {
 		s.mux.Handle(IdentityPath+"/", cfg.Identity)
@@ -92,6 +117,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Reset returns every part to its state after New.
 func (s *Sandbox) Reset() {
 	s.Gateway.Reset()
+	s.ABHA.Reset()
 }
 
 // Close stops background work (late redeliveries, flow hooks).

@@ -2,6 +2,11 @@ package sandbox_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sangamhealth/sangam/e2e/sandbox"
+	"github.com/sangamhealth/sangam/e2e/sandbox/abha"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 )
 
@@ -151,4 +157,121 @@ func TestSandboxConfigErrors(t *testing.T) {
 	if _, err := sandbox.New(sandbox.Config{PublicURL: "http://127.0.0.1:1"}); err == nil {
 		t.Error("New without gateway clients succeeded")
 	}
+}
+
+// The ABHA service sits under /abha/api, takes the gateway's session
+// tokens, and is reset with the rest.
+func TestSandboxMountsTheABHAService(t *testing.T) {
+	for _, gatewayPath := range []string{"", "/api/hiecm"} {
+		sb, base := start(t, gatewayPath, nil)
+		status, raw := post(t, base+gatewayPath+"/gateway/v3/sessions", sessionBody, sessionHeaders())
+		if status != http.StatusAccepted {
+			t.Fatalf("sessions: %d %s", status, raw)
+		}
+		var session struct {
+			AccessToken string `json:"accessToken"`
+		}
+		if err := json.Unmarshal(raw, &session); err != nil {
+			t.Fatal(err)
+		}
+
+		get := func(token string) int {
+			t.Helper()
+			r, _ := http.NewRequest(http.MethodGet, base+sandbox.ABHAPath+"/v3/profile/public/certificate", nil)
+			for k, v := range sessionHeaders() {
+				r.Header.Set(k, v)
+			}
+			r.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if s := get(session.AccessToken); s != http.StatusOK {
+			t.Errorf("gateway %q: certificate with a gateway session token: %d", gatewayPath, s)
+		}
+		// An OTP sent through the mounted service is gone after the
+		// sandbox-wide reset.
+		hdr := sessionHeaders()
+		hdr["Authorization"] = "Bearer " + session.AccessToken
+		if status, raw := post(t, base+sandbox.ABHAPath+"/v3/profile/login/request/otp", map[string]any{
+			"scope": []string{"abha-login", "aadhaar-verify"}, "loginHint": "aadhaar", "otpSystem": "aadhaar",
+			"loginId": encryptWithCertificate(t, base, session.AccessToken, "999900000037"),
+		}, hdr); status != http.StatusOK {
+			t.Fatalf("gateway %q: login OTP: %d %s", gatewayPath, status, raw)
+		}
+		if n := len(sb.ABHA.OTPs(abha.OTPFilter{})); n != 1 {
+			t.Errorf("gateway %q: %d OTPs sent; want 1", gatewayPath, n)
+		}
+		if status, raw := post(t, base+"/_sandbox/reset", nil, nil); status != http.StatusNoContent {
+			t.Fatalf("reset: %d %s", status, raw)
+		}
+		if n := len(sb.ABHA.OTPs(abha.OTPFilter{})); n != 0 {
+			t.Errorf("gateway %q: %d OTPs after reset; want 0", gatewayPath, n)
+		}
+		if s := get("forged"); s != http.StatusUnauthorized {
+			t.Errorf("gateway %q: certificate with a forged token: %d", gatewayPath, s)
+		}
+		if err := sb.Gateway.RevokeTokens("SBX_1"); err != nil {
+			t.Fatal(err)
+		}
+		if s := get(session.AccessToken); s != http.StatusUnauthorized {
+			t.Errorf("gateway %q: certificate with a revoked token: %d", gatewayPath, s)
+		}
+
+		resp, err := http.Get(base + "/_sandbox/abha/accounts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"abha_number":"91-0000-0000-0037"`) {
+			t.Errorf("gateway %q: ABHA control API: %d %s", gatewayPath, resp.StatusCode, b)
+		}
+		resp, err = http.Get(base + "/_sandbox/abha/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("gateway %q: ABHA control page: %d %s", gatewayPath, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// encryptWithCertificate encrypts v the way ABHA clients must:
+// RSA-OAEP-SHA1 under the key the service publishes.
+func encryptWithCertificate(t *testing.T, base, token, v string) string {
+	t.Helper()
+	r, _ := http.NewRequest(http.MethodGet, base+sandbox.ABHAPath+"/v3/profile/public/certificate", nil)
+	for k, v := range sessionHeaders() {
+		r.Header.Set(k, v)
+	}
+	r.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cert struct {
+		PublicKey string `json:"publicKey"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&cert); err != nil {
+		t.Fatal(err)
+	}
+	der, err := base64.StdEncoding.DecodeString(cert.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, pub.(*rsa.PublicKey), []byte(v), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(ct)
 }
