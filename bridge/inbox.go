@@ -91,7 +91,9 @@ func (b *Bridge) receive(route abdm.CallbackRoute) fiber.Handler {
 			return reject(c, fiber.StatusConflict, "request_id_reused",
 				"REQUEST-ID "+in.requestID+" was already received with a different body")
 		}
-		return c.SendStatus(out.status)
+		// An empty acknowledgement, as the gateway's own answers are.
+		c.Status(out.status)
+		return nil
 	}
 }
 

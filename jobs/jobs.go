@@ -25,6 +25,9 @@ type Config struct {
 	Logger       *slog.Logger
 	// MaxWorkers bounds concurrent jobs on the default queue; 0 means 20.
 	MaxWorkers int
+	// Queues adds named queues with their own worker limits, so latency-
+	// sensitive work (the ABDM bridge) is not queued behind bulk jobs.
+	Queues map[string]int
 }
 
 // Client is River's client over pgx transactions.
@@ -41,6 +44,9 @@ func New(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		}
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+		for name, max := range cfg.Queues {
+			rc.Queues[name] = river.QueueConfig{MaxWorkers: max}
+		}
 		rc.PeriodicJobs = cfg.PeriodicJobs
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)

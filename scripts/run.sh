@@ -59,6 +59,14 @@ $bin sandbox --addr "$SANDBOX_ADDR" --public-url "$SANDBOX_PUBLIC_URL" --sangam-
 pids+=($!)
 wait_for sandbox "$!" "$OIDC_ISSUER/.well-known/openid-configuration"
 
+# Store the demo tenant's sandbox ABDM credentials (checked against the
+# gateway first) and register its bridge URL; serve then keeps the
+# registration checked on its own.
+export ABDM_GATEWAY_URL=${ABDM_GATEWAY_URL:-$SANDBOX_PUBLIC_URL}
+export ABDM_AUTO_REGISTER=${ABDM_AUTO_REGISTER:-true}
+printf '%s' "${ABDM_CLIENT_SECRET:-kaveri-demo-secret}" |
+	$bin onboard --tenant kaveri --client-id "${ABDM_CLIENT_ID:-kaveri-demo}" --client-secret-stdin
+
 $bin serve --addr "$SANGAM_ADDR" &
 pids+=($!)
 wait_for sangam "$!" "http://$SANGAM_ADDR/readyz"

@@ -37,6 +37,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(roleAdmin.home(), allow(roleAdmin), s.showAdminHome)
 
 	// ABDM bridge callbacks (/bridge/<tenant>/...) authenticate with the
-	// gateway's JWT, not a staff session, and so are exempt from CSRF;
-	// they are added with the bridge.
+	// gateway's JWT, not a staff session, and so are exempt from CSRF.
+	if s.bridge != nil {
+		s.bridge.Register(s.app)
+	}
 }

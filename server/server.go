@@ -58,6 +58,15 @@ type Config struct {
 	// HTTPClient makes the calls to the identity provider. Optional: nil
 	// means a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Bridge serves the ABDM gateway's callbacks under /bridge/<tenant>/.
+	// Optional: without it the callback routes are not served.
+	Bridge RouteRegistrar
+}
+
+// RouteRegistrar adds its own routes; the bridge and other machine-facing
+// APIs authenticate their callers themselves, outside staff sessions.
+type RouteRegistrar interface {
+	Register(r fiber.Router)
 }
 
 // OIDCConfig names the identity provider and Sangam's client registration.
@@ -109,6 +118,7 @@ type Server struct {
 	publicURL     string
 	defaultTenant string
 	loginSealer   *sealer
+	bridge        RouteRegistrar
 }
 
 // New builds the application and installs every route. It discovers the
@@ -136,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		defaultTenant: cfg.DefaultTenant,
 		sessions:      newSessionPolicy(cfg.SessionIdle, cfg.SessionMax),
 		cookies:       cookiePolicy{secure: publicURL.Scheme == "https"},
+		bridge:        cfg.Bridge,
 	}
 	var err error
 	if s.loginSealer, err = newSealer(cfg.LoginKey); err != nil {

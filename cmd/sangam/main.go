@@ -42,6 +42,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web app, the ABDM bridge and background jobs", runServe},
 		{"migrate", "apply database migrations (River's and Sangam's)", runMigrate},
+		{"onboard", "connect a tenant to the ABDM gateway and check its facilities' registration", runOnboard},
 		{"sandbox", "run the local ABDM sandbox and demo identity provider", runSandbox},
 		{"demo", "load the demo hospital group into the database", runDemo},
 		{"fidelius", "encrypt, decrypt and make keys with ABDM's Fidelius scheme", runFidelius},

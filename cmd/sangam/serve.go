@@ -8,12 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 
+	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/bridge"
 	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/keys"
@@ -32,6 +35,9 @@ type serveConfig struct {
 	defaultTenant   string
 	loginKey        string
 	shutdownTimeout time.Duration
+	gatewayURL      string
+	cmID            string
+	autoRegister    bool
 	keys            keyStoreOptions
 	logging         logOptions
 }
@@ -48,6 +54,9 @@ func (c *serveConfig) register(o *options) {
 	o.String(&c.defaultTenant, "default-tenant", "SANGAM_DEFAULT_TENANT", "kaveri", "tenant slug for staff whose ID token has no tenant claim")
 	o.String(&c.loginKey, "login-key", "SANGAM_LOGIN_KEY", "", "base64 32-byte key for the sign-in cookie; the same on every replica (default: random per process)")
 	o.Duration(&c.shutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 30*time.Second, "how long to let in-flight requests and jobs finish on stop")
+	o.String(&c.gatewayURL, "gateway-url", "ABDM_GATEWAY_URL", defaultGatewayURL, "ABDM gateway base URL (the sandbox's URL for local use)")
+	o.String(&c.cmID, "cm-id", "ABDM_CM_ID", abdm.CMSandbox, "X-CM-ID: sbx (sandbox) or abdm (production)")
+	o.Bool(&c.autoRegister, "abdm-auto-register", "ABDM_AUTO_REGISTER", false, "register each onboarded tenant's bridge URL with the gateway at start and periodically (right for the sandbox; in production prefer `sangam onboard`)")
 	c.keys.register(o)
 	c.logging.register(o)
 }
@@ -108,12 +117,43 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 
+	// The ABDM side: credentials from the key store, the gateway client, the
+	// callback verifier, then the bridge that uses all three.
+	creds := bridge.NewCredentials(pool, keyStoreSecrets{keyStore})
+	gateway, err := abdm.New(abdm.Config{
+		GatewayURL: c.gatewayURL, CMID: c.cmID, Credentials: creds,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("ABDM_GATEWAY_URL / ABDM_CM_ID: %w", err)
+	}
+	verifier, err := abdm.NewVerifier(abdm.VerifierConfig{Keys: gateway, Logger: log})
+	if err != nil {
+		return err
+	}
+	abdmBridge, err := bridge.New(bridge.Config{
+		Pool: pool, Gateway: gateway, Verifier: verifier, Credentials: creds,
+		PublicURL: c.publicURL, Logger: log, Queue: bridgeQueue, AutoRegister: c.autoRegister,
+	})
+	if err != nil {
+		return fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
+	}
+
 	workers := river.NewWorkers()
 	periodic, err := keys.RegisterJobs(workers, keyStore, log)
 	if err != nil {
 		return err
 	}
-	jobClient, err := jobs.New(pool, jobs.Config{Workers: workers, PeriodicJobs: periodic, Logger: log})
+	bridgePeriodic, err := abdmBridge.RegisterJobs(workers)
+	if err != nil {
+		return err
+	}
+	jobClient, err := jobs.New(pool, jobs.Config{
+		Workers:      workers,
+		PeriodicJobs: append(periodic, bridgePeriodic...),
+		Logger:       log,
+		Queues:       map[string]int{bridgeQueue: 4},
+	})
 	if err != nil {
 		return err
 	}
@@ -137,6 +177,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		SessionMax:    c.sessionMax,
 		DefaultTenant: c.defaultTenant,
 		LoginKey:      loginKey,
+		Bridge:        abdmBridge,
 	})
 	if err != nil {
 		return err
@@ -177,3 +218,8 @@ func shutdown(log *slog.Logger, timeout time.Duration, srv *server.Server, jobCl
 	log.Info("stopped")
 	return errors.Join(errs...)
 }
+
+// bridgeQueue is the River queue of the ABDM bridge's jobs. Its own small
+// worker pool keeps callback processing from competing with bulk work and
+// keeps acknowledgement latency low on small machines (see `make bench`).
+const bridgeQueue = "bridge"
