@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,7 +66,7 @@ func open(ctx context.Context, dsn string, asApp bool) (*pgxpool.Pool, error) {
 			// SET ROLE failed: the role does not exist yet.
 			return nil, ErrNotMigrated
 		}
-		return nil, fmt.Errorf("DATABASE_URL: cannot reach PostgreSQL at %s: %w", hostOf(dsn), redact(err))
+		return nil, fmt.Errorf("DATABASE_URL: cannot reach PostgreSQL at %s: %w", hostOf(dsn), oneLine{redact(err)})
 	}
 	return pool, nil
 }
@@ -88,6 +89,14 @@ func redact(err error) error {
 	}
 	return err
 }
+
+// oneLine keeps an error's chain but prints it on one line: pgx lists each
+// address it tried on its own line, and a start-up error should be one line
+// that names the setting.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string { return strings.Join(strings.Fields(e.err.Error()), " ") }
+func (e oneLine) Unwrap() error { return e.err }
 
 // InTenant runs fn in a transaction whose row-level security context is
 // tenantID. The setting is transaction-local, so a pooled connection never
