@@ -24,10 +24,10 @@ type Group struct {
 
 // Facility is one hospital or clinic of the group.
 type Facility struct {
-	HFRID   string
-	HIPID   string
-	Name    string
-	Address string
+	HFRID    string
+	HIPID    string
+	Name     string
+	Address  string
 	Counters []Counter
 	Sources  []Source
 }

@@ -50,7 +50,7 @@ type masterKeyOptions struct {
 func (m *masterKeyOptions) register(o *options) {
 	o.String(&m.file, "master-key-file", "SANGAM_MASTER_KEY_FILE", "", "file holding the embedded key store's master key; created with mode 0600 when missing")
 	o.String(&m.key, "master-key", "SANGAM_MASTER_KEY", "", "the master key itself in base64, instead of a file (prefer the environment variable)")
-	o.String(&m.previousFiles, "previous-master-key-files", "SANGAM_PREVIOUS_MASTER_KEY_FILES", "", "comma-separated files of older master keys, needed only until `sangam keys rotate` has run")
+	o.String(&m.previousFiles, "previous-master-key-files", "SANGAM_PREVIOUS_MASTER_KEY_FILES", "", "comma-separated files of older master keys, needed only until 'sangam keys rotate' has run")
 	o.String(&m.previous, "previous-master-keys", "SANGAM_PREVIOUS_MASTER_KEYS", "", "comma-separated older master keys in base64 (prefer the environment variable)")
 }
 

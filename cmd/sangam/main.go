@@ -47,6 +47,7 @@ func commands() []command {
 		{"demo", "load the demo hospital group into the database", runDemo},
 		{"fidelius", "encrypt, decrypt and make keys with ABDM's Fidelius scheme", runFidelius},
 		{"keys", "manage the embedded key store's master key (new-master-key, rotate, status)", runKeys},
+		{"fhir", "validate and read ABDM FHIR health records (NRCeS bundles)", runFHIR},
 		{"nhcx", "encrypt and decrypt NHCX messages (JWE with x-hcx-* headers)", runNHCX},
 		{"version", "print the version", runVersion},
 	}

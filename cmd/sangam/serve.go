@@ -56,7 +56,7 @@ func (c *serveConfig) register(o *options) {
 	o.Duration(&c.shutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 30*time.Second, "how long to let in-flight requests and jobs finish on stop")
 	o.String(&c.gatewayURL, "gateway-url", "ABDM_GATEWAY_URL", defaultGatewayURL, "ABDM gateway base URL (the sandbox's URL for local use)")
 	o.String(&c.cmID, "cm-id", "ABDM_CM_ID", abdm.CMSandbox, "X-CM-ID: sbx (sandbox) or abdm (production)")
-	o.Bool(&c.autoRegister, "abdm-auto-register", "ABDM_AUTO_REGISTER", false, "register each onboarded tenant's bridge URL with the gateway at start and periodically (right for the sandbox; in production prefer `sangam onboard`)")
+	o.Bool(&c.autoRegister, "abdm-auto-register", "ABDM_AUTO_REGISTER", false, "register each onboarded tenant's bridge URL with the gateway at start and periodically (right for the sandbox; in production prefer 'sangam onboard')")
 	c.keys.register(o)
 	c.logging.register(o)
 }
