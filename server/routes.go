@@ -36,9 +36,28 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(roleBilling.home(), allow(roleBilling), s.showBillingHome)
 	s.page(roleAdmin.home(), allow(roleAdmin), s.showAdminHome)
 
+	// ABDM connection: credentials, bridge URL, facility registrations.
+	s.page("/admin/abdm", allow(roleAdmin), s.abdmOnly(s.showABDMPage))
+	s.action("/admin/abdm/credentials", allow(roleAdmin), s.abdmOnly(s.saveABDMCredentials))
+	s.action("/admin/abdm/register", allow(roleAdmin), s.abdmOnly(s.registerBridge))
+	s.action("/admin/abdm/check", allow(roleAdmin), s.abdmOnly(s.checkRegistrations))
+
+	// Operations console: the bridge's exchanges (the table is also the
+	// htmx-polled fragment), one exchange, its audited body, replay.
+	s.page("/admin/ops", allow(roleAdmin), s.abdmOnly(s.showOpsConsole))
+	s.page("/admin/ops/:id", allow(roleAdmin), s.abdmOnly(s.showExchange))
+	s.action("/admin/ops/:id/body", allow(roleAdmin), s.abdmOnly(s.showExchangeBody))
+	s.action("/admin/ops/:id/replay", allow(roleAdmin), s.abdmOnly(s.replayExchange))
+
 	// ABDM bridge callbacks (/bridge/<tenant>/...) authenticate with the
 	// gateway's JWT, not a staff session, and so are exempt from CSRF.
 	if s.bridge != nil {
 		s.bridge.Register(s.app)
+	}
+
+	// Events from source systems (visit created, report finalised, ...)
+	// authenticate with each system's own bearer token.
+	if s.sourceEvents != nil {
+		s.sourceEvents.Register(s.app)
 	}
 }

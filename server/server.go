@@ -61,6 +61,18 @@ type Config struct {
 	// Bridge serves the ABDM gateway's callbacks under /bridge/<tenant>/.
 	// Optional: without it the callback routes are not served.
 	Bridge RouteRegistrar
+	// ABDM serves the ABDM connection page and the operations console
+	// (/admin/abdm, /admin/ops); normally the same *bridge.Bridge as
+	// Bridge. Optional: without it those pages say ABDM is not set up.
+	ABDM ABDMAdmin
+	// CheckABDMCredentials tries a client id and secret with the gateway
+	// before the ABDM connection page stores them (GatewayCredentialCheck
+	// builds one). Optional: without it the page stores none and points to
+	// `sangam onboard`.
+	CheckABDMCredentials CheckCredentialsFunc
+	// SourceEvents takes events pushed by source systems under
+	// /api/sources/<system>/events. Optional.
+	SourceEvents RouteRegistrar
 }
 
 // RouteRegistrar adds its own routes; the bridge and other machine-facing
@@ -119,6 +131,9 @@ type Server struct {
 	defaultTenant string
 	loginSealer   *sealer
 	bridge        RouteRegistrar
+	sourceEvents  RouteRegistrar
+	abdm          ABDMAdmin
+	checkCreds    CheckCredentialsFunc
 }
 
 // New builds the application and installs every route. It discovers the
@@ -147,6 +162,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		sessions:      newSessionPolicy(cfg.SessionIdle, cfg.SessionMax),
 		cookies:       cookiePolicy{secure: publicURL.Scheme == "https"},
 		bridge:        cfg.Bridge,
+		sourceEvents:  cfg.SourceEvents,
+		abdm:          cfg.ABDM,
+		checkCreds:    cfg.CheckABDMCredentials,
 	}
 	var err error
 	if s.loginSealer, err = newSealer(cfg.LoginKey); err != nil {

@@ -12,7 +12,7 @@ import (
 
 func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var databaseURL string
-	o := newOptions("demo", "Load the demo hospital group (one tenant, three facilities with their counters\nand source systems). Rows that already exist are kept, so it is safe to run again.", stderr)
+	o := newOptions("demo", "Load the demo hospital group (one tenant, three facilities with their counters\nand source systems) and the demo vendors' own databases (one schema per vendor,\nabout 200 patients). Group rows that already exist are kept, so it is safe to\nrun again; the vendor schemas are generated data and are rebuilt.", stderr)
 	o.String(&databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL of a migrated database (required)")
 	if err := o.parse(args); err != nil {
 		return err
@@ -33,11 +33,17 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("loading the demo group: %w", err)
 	}
+	src, err := demo.LoadSources(ctx, pool, g, "DATABASE_URL")
+	if err != nil {
+		return fmt.Errorf("loading the demo source systems: %w", err)
+	}
 	state := "already present, kept as is"
 	if res.Created {
 		state = "created"
 	}
 	fmt.Fprintf(stdout, "demo group %q (tenant %s): %s; %d facilities, %d counters, %d source systems\n",
 		g.Name, g.Slug, state, res.Facilities, res.Counters, res.Sources)
+	fmt.Fprintf(stdout, "demo source systems: %d people across %d vendor databases; %d source systems newly connected\n",
+		src.People, len(src.Rows), src.Configured)
 	return nil
 }

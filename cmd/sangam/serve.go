@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +23,10 @@ import (
 	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/keys"
 	"github.com/sangamhealth/sangam/server"
+	"github.com/sangamhealth/sangam/sources"
+	"github.com/sangamhealth/sangam/sources/fhirrest"
+	"github.com/sangamhealth/sangam/sources/mappings"
+	"github.com/sangamhealth/sangam/sources/sqlmap"
 )
 
 type serveConfig struct {
@@ -139,6 +145,36 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
 	}
 
+	// Source systems: one connector per configured system, opened lazily,
+	// timed and guarded by a circuit breaker each.
+	lookupEnv := func(k string) (string, bool) {
+		if k == "DATABASE_URL" {
+			return c.databaseURL, true
+		}
+		return os.LookupEnv(k)
+	}
+	sourceMetrics, err := sources.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	sqlOpener := sqlmap.NewOpener(sqlmap.OpenerConfig{Mappings: mappings.FS, LookupEnvFunc: lookupEnv, Logger: log})
+	defer sqlOpener.Close()
+	sourceRegistry, err := sources.NewRegistry(sources.RegistryConfig{
+		Pool: pool, Metrics: sourceMetrics, Logger: log,
+		Openers: map[string]sources.OpenFunc{
+			"sql":  sqlOpener.Open,
+			"fhir": fhirrest.Opener(fhirrest.Options{LookupEnvFunc: lookupEnv}),
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer sourceRegistry.Close()
+	sourceJobs, err := sources.NewJobs(sources.JobsConfig{Pool: pool, Registry: sourceRegistry, Logger: log})
+	if err != nil {
+		return err
+	}
+
 	workers := river.NewWorkers()
 	periodic, err := keys.RegisterJobs(workers, keyStore, log)
 	if err != nil {
@@ -148,9 +184,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	sourcePeriodic, err := sourceJobs.Register(workers)
+	if err != nil {
+		return err
+	}
 	jobClient, err := jobs.New(pool, jobs.Config{
 		Workers:      workers,
-		PeriodicJobs: append(periodic, bridgePeriodic...),
+		PeriodicJobs: slices.Concat(periodic, bridgePeriodic, sourcePeriodic),
 		Logger:       log,
 		Queues:       map[string]int{bridgeQueue: 4},
 	})
@@ -162,6 +202,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if c.loginKey != "" {
 		loginKey, _ = base64.StdEncoding.DecodeString(c.loginKey) // validated
 	}
+	intake, err := sources.NewIntake(sources.IntakeConfig{Pool: pool, Jobs: jobClient, Tokens: sources.NewTokens(pool, nil), Logger: log})
+	if err != nil {
+		return err
+	}
+
 	srv, err := server.New(ctx, server.Config{
 		Pool:      pool,
 		Logger:    log,
@@ -178,6 +223,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		DefaultTenant: c.defaultTenant,
 		LoginKey:      loginKey,
 		Bridge:        abdmBridge,
+		SourceEvents:  intake,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,225 @@
+package demo
+
+// The demo vendors' own database schemas, deliberately unlike each other,
+// as real vendors' are: different names for the same things, different id
+// formats, dates as text in three layouts, °F and °C, upper-case names,
+// DICOM person names, birth year only. The mapping files in sources/mappings
+// absorb every difference.
+
+// vendorSchemas maps each demo vendor to its schema name and DDL.
+var vendorSchemas = []struct {
+	vendor, schema, ddl string
+}{
+	{"medisoft", "demo_medisoft", `
+CREATE TABLE patient_master (
+    mrn          text PRIMARY KEY,
+    site_code    text NOT NULL,
+    first_name   text NOT NULL,
+    middle_name  text,
+    last_name    text,
+    sex          text NOT NULL,            -- Male, Female, Other
+    dob          date,
+    mobile_no    text,
+    abha_no      text,                     -- 91-xxxx-xxxx-xxxx
+    abha_addr    text,
+    address_line text,
+    pin          text,
+    created_on   timestamp NOT NULL,
+    modified_on  timestamp NOT NULL
+);
+CREATE TABLE opd_visit (
+    visit_no        text PRIMARY KEY,
+    site_code       text NOT NULL,
+    mrn             text NOT NULL REFERENCES patient_master,
+    visit_dt        timestamp NOT NULL,    -- local time, no zone
+    dept            text NOT NULL,
+    consultant      text NOT NULL,
+    chief_complaint text,
+    modified_on     timestamp NOT NULL
+);
+CREATE TABLE visit_diagnosis (
+    visit_no       text NOT NULL REFERENCES opd_visit,
+    seq            integer NOT NULL,
+    icd10          text NOT NULL,
+    diagnosis_desc text NOT NULL,
+    PRIMARY KEY (visit_no, seq)
+);
+CREATE TABLE vitals (
+    visit_no    text NOT NULL REFERENCES opd_visit,
+    param_code  text NOT NULL,             -- BP_SYS, PULSE, TEMP (°F) ...
+    value       numeric NOT NULL,
+    unit        text NOT NULL,
+    recorded_at timestamp NOT NULL,
+    PRIMARY KEY (visit_no, param_code)
+);
+CREATE TABLE ipd_admission (
+    ip_no             text PRIMARY KEY,
+    site_code         text NOT NULL,
+    mrn               text NOT NULL REFERENCES patient_master,
+    admit_dt          timestamp NOT NULL,
+    discharge_dt      timestamp,
+    ward              text NOT NULL,
+    consultant        text NOT NULL,
+    discharge_summary text,
+    modified_on       timestamp NOT NULL
+);
+CREATE TABLE admission_diagnosis (
+    ip_no          text NOT NULL REFERENCES ipd_admission,
+    seq            integer NOT NULL,
+    icd10          text NOT NULL,
+    diagnosis_desc text NOT NULL,
+    PRIMARY KEY (ip_no, seq)
+);
+CREATE INDEX opd_visit_mrn ON opd_visit (mrn, visit_dt);
+CREATE INDEX ipd_admission_mrn ON ipd_admission (mrn, admit_dt);
+CREATE INDEX patient_master_mobile ON patient_master (right(regexp_replace(mobile_no, '\D', '', 'g'), 10));
+`},
+	{"careware", "demo_careware", `
+CREATE TABLE persons (
+    person_id   bigint PRIMARY KEY,
+    uhid        text NOT NULL UNIQUE,      -- CW/2024/000123
+    full_name   text NOT NULL,
+    gender_cd   smallint NOT NULL,         -- 1 male, 2 female, 3 other
+    birth_date  text,                      -- DD-MM-YYYY
+    phone       text,                      -- +91 98450 12345
+    health_id   text,                      -- ABHA number, 14 digits, no dashes
+    phr_address text,
+    addr        text,
+    pincode     text,
+    last_update timestamptz NOT NULL
+);
+CREATE TABLE encounters (
+    enc_id      bigint PRIMARY KEY,
+    person_id   bigint NOT NULL REFERENCES persons,
+    enc_type    char(2) NOT NULL,          -- OP, IP
+    start_ts    timestamptz NOT NULL,
+    end_ts      timestamptz,
+    speciality  text NOT NULL,
+    doctor_name text NOT NULL,
+    notes       text,
+    last_update timestamptz NOT NULL
+);
+CREATE TABLE problems (
+    enc_id       bigint NOT NULL REFERENCES encounters,
+    seq          integer NOT NULL,
+    problem_cd   text NOT NULL,            -- CareWare's own codes
+    problem_text text NOT NULL,
+    PRIMARY KEY (enc_id, seq)
+);
+CREATE TABLE observations (
+    obs_id    bigint PRIMARY KEY,
+    enc_id    bigint NOT NULL REFERENCES encounters,
+    obs_name  text NOT NULL,               -- Pulse Rate, Temperature (°C) ...
+    obs_value text NOT NULL,
+    obs_unit  text,
+    taken_at  timestamptz NOT NULL
+);
+CREATE TABLE discharge_notes (
+    enc_id    bigint PRIMARY KEY REFERENCES encounters,
+    note_text text NOT NULL,
+    signed_by text NOT NULL,
+    signed_at timestamptz NOT NULL
+);
+CREATE INDEX encounters_person ON encounters (person_id, start_ts);
+`},
+	{"labtrack", "demo_labtrack", `
+CREATE TABLE lab_patient (
+    lab_pid       text PRIMARY KEY,        -- LAB-67890
+    branch        text NOT NULL,           -- BLR01, MYS01
+    patient_name  text NOT NULL,           -- upper case
+    gender        char(1) NOT NULL,
+    dob           date,
+    age_years     integer,
+    contact_no    text,
+    hosp_mrn      text,                    -- the HIS id, when the desk typed it
+    registered_at timestamp NOT NULL
+);
+CREATE TABLE lab_order (
+    order_id         text PRIMARY KEY,
+    lab_pid          text NOT NULL REFERENCES lab_patient,
+    branch           text NOT NULL,
+    panel_code       text NOT NULL,
+    panel_name       text NOT NULL,
+    collected_at     timestamp NOT NULL,
+    reported_at      timestamp,
+    status           text NOT NULL,        -- FINAL, PRELIM
+    referring_doctor text,
+    pathologist      text,
+    modified_at      timestamp NOT NULL
+);
+CREATE TABLE lab_result (
+    order_id     text NOT NULL REFERENCES lab_order,
+    line_no      integer NOT NULL,
+    test_code    text NOT NULL,            -- LabTrack's own codes
+    test_name    text NOT NULL,
+    result_value text NOT NULL,
+    units        text,
+    ref_low      numeric,
+    ref_high     numeric,
+    flag         text,                     -- H, L or empty
+    PRIMARY KEY (order_id, line_no)
+);
+CREATE INDEX lab_order_pid ON lab_order (lab_pid, reported_at);
+CREATE INDEX lab_order_modified ON lab_order (modified_at);
+`},
+	{"radview", "demo_radview", `
+CREATE TABLE ris_patient (
+    rad_id   text PRIMARY KEY,             -- RAD-11111
+    pat_name text NOT NULL,                -- DICOM: FAMILY^GIVEN
+    birth_dt char(8),                      -- YYYYMMDD
+    sex      char(1),
+    phone    text,
+    created  timestamp NOT NULL
+);
+CREATE TABLE study (
+    accession     text PRIMARY KEY,
+    rad_id        text NOT NULL REFERENCES ris_patient,
+    study_uid     text NOT NULL UNIQUE,
+    study_code    text NOT NULL,
+    modality      text NOT NULL,           -- DX, CT, US, MR
+    study_desc    text NOT NULL,
+    body_part     text,
+    study_date    char(8) NOT NULL,        -- YYYYMMDD
+    study_time    char(6) NOT NULL,        -- HHMMSS
+    report_status char(1) NOT NULL,        -- F final, P preliminary
+    report_text   text,
+    impression    text,
+    radiologist   text,
+    finalised_at  timestamp,
+    updated       timestamp NOT NULL
+);
+CREATE INDEX study_rad_id ON study (rad_id, study_date);
+`},
+	{"pharmaone", "demo_pharmaone", `
+CREATE TABLE customer (
+    cust_id   text PRIMARY KEY,
+    store_id  text NOT NULL,               -- ST-BLR, ST-HSN
+    cust_name text NOT NULL,
+    mobile    text,                        -- +91-9845012345
+    yob       integer,                     -- birth year only
+    gender    text,                        -- male, female
+    created   timestamp NOT NULL
+);
+CREATE TABLE rx_order (
+    rx_no      text PRIMARY KEY,
+    cust_id    text NOT NULL REFERENCES customer,
+    store_id   text NOT NULL,
+    ordered_at timestamp NOT NULL,
+    prescriber text,
+    status     text NOT NULL,              -- DISPENSED, OPEN
+    updated_at timestamp NOT NULL
+);
+CREATE TABLE rx_line (
+    rx_no         text NOT NULL REFERENCES rx_order,
+    line_no       integer NOT NULL,
+    drug_code     text NOT NULL,           -- PharmaOne item codes
+    drug_name     text NOT NULL,
+    dose          text,
+    frequency     text,
+    duration_days integer,
+    qty           integer,
+    PRIMARY KEY (rx_no, line_no)
+);
+CREATE INDEX rx_order_cust ON rx_order (cust_id, ordered_at);
+`},
+}
