@@ -36,6 +36,11 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(roleBilling.home(), allow(roleBilling), s.showBillingHome)
 	s.page(roleAdmin.home(), allow(roleAdmin), s.showAdminHome)
 
+	// Patient review: near-duplicates to merge or keep apart, merges to undo.
+	s.page(reviewPath, allow(roleFrontDesk, roleAdmin), s.showReviewQueue)
+	s.action(reviewPath+"/:id", allow(roleFrontDesk, roleAdmin), s.decideReview)
+	s.action("/patients/:id/unmerge", allow(roleFrontDesk, roleAdmin), s.unmergePatient)
+
 	// ABDM connection: credentials, bridge URL, facility registrations.
 	s.page("/admin/abdm", allow(roleAdmin), s.abdmOnly(s.showABDMPage))
 	s.action("/admin/abdm/credentials", allow(roleAdmin), s.abdmOnly(s.saveABDMCredentials))

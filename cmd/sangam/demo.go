@@ -5,9 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/demo"
+	"github.com/sangamhealth/sangam/patients"
+	"github.com/sangamhealth/sangam/sources"
 )
 
 func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -37,6 +44,10 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("loading the demo source systems: %w", err)
 	}
+	counts, err := indexDemoPatients(ctx, databaseURL, res.TenantID)
+	if err != nil {
+		return fmt.Errorf("indexing the demo patients: %w", err)
+	}
 	state := "already present, kept as is"
 	if res.Created {
 		state = "created"
@@ -45,5 +56,39 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		g.Name, g.Slug, state, res.Facilities, res.Counters, res.Sources)
 	fmt.Fprintf(stdout, "demo source systems: %d people across %d vendor databases; %d source systems newly connected\n",
 		src.People, len(src.Rows), src.Configured)
+	fmt.Fprintf(stdout, "patient master index: %d source records; %s\n", counts.Records, outcomeSummary(counts.Outcomes))
+	for name, reason := range counts.Failed {
+		fmt.Fprintf(stdout, "  source %s could not be read: %s\n", name, reason)
+	}
 	return nil
+}
+
+// indexDemoPatients takes every demo source's patients into the master
+// index through the same connectors serve uses, as the application role.
+func indexDemoPatients(ctx context.Context, databaseURL, tenantID string) (sources.IndexCounts, error) {
+	app, err := database.Open(ctx, databaseURL)
+	if err != nil {
+		return sources.IndexCounts{}, err
+	}
+	defer app.Close()
+	quiet := slog.New(slog.DiscardHandler)
+	registry, closeSources, err := openSources(app, databaseURL, prometheus.NewRegistry(), quiet)
+	if err != nil {
+		return sources.IndexCounts{}, err
+	}
+	defer closeSources()
+	return sources.IndexAll(ctx, registry, tenantID, patients.New(app, patients.Config{}))
+}
+
+func outcomeSummary(outcomes map[patients.Outcome]int) string {
+	names := make([]string, 0, len(outcomes))
+	for o := range outcomes {
+		names = append(names, string(o))
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%d %s", outcomes[patients.Outcome(n)], strings.ReplaceAll(n, "_", " "))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
@@ -24,9 +23,6 @@ import (
 	"github.com/sangamhealth/sangam/keys"
 	"github.com/sangamhealth/sangam/server"
 	"github.com/sangamhealth/sangam/sources"
-	"github.com/sangamhealth/sangam/sources/fhirrest"
-	"github.com/sangamhealth/sangam/sources/mappings"
-	"github.com/sangamhealth/sangam/sources/sqlmap"
 )
 
 type serveConfig struct {
@@ -147,29 +143,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 	// Source systems: one connector per configured system, opened lazily,
 	// timed and guarded by a circuit breaker each.
-	lookupEnv := func(k string) (string, bool) {
-		if k == "DATABASE_URL" {
-			return c.databaseURL, true
-		}
-		return os.LookupEnv(k)
-	}
-	sourceMetrics, err := sources.NewMetrics(reg)
+	sourceRegistry, closeSources, err := openSources(pool, c.databaseURL, reg, log)
 	if err != nil {
 		return err
 	}
-	sqlOpener := sqlmap.NewOpener(sqlmap.OpenerConfig{Mappings: mappings.FS, LookupEnvFunc: lookupEnv, Logger: log})
-	defer sqlOpener.Close()
-	sourceRegistry, err := sources.NewRegistry(sources.RegistryConfig{
-		Pool: pool, Metrics: sourceMetrics, Logger: log,
-		Openers: map[string]sources.OpenFunc{
-			"sql":  sqlOpener.Open,
-			"fhir": fhirrest.Opener(fhirrest.Options{LookupEnvFunc: lookupEnv}),
-		},
-	})
-	if err != nil {
-		return err
-	}
-	defer sourceRegistry.Close()
+	defer closeSources()
 	sourceJobs, err := sources.NewJobs(sources.JobsConfig{Pool: pool, Registry: sourceRegistry, Logger: log})
 	if err != nil {
 		return err
