@@ -201,7 +201,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		DefaultTenant: c.defaultTenant,
 		LoginKey:      loginKey,
 		Bridge:        abdmBridge,
-		SourceEvents:  intake,
+		ABDM:          abdmBridge,
+		CheckABDMCredentials: server.GatewayCredentialCheck(abdm.Config{
+			GatewayURL: c.gatewayURL, CMID: c.cmID, HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
+		}),
+		SourceEvents: intake,
 	})
 	if err != nil {
 		return err
