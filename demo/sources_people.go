@@ -103,6 +103,7 @@ func People() []Person {
 	facilities := demoFacilities()
 	hfrs := []string{"IN2910000231", "IN2910000587", "IN2910000944"}
 	var people []Person
+	reviewCases := 0
 	for i := range PeopleCount {
 		p := newPerson(rng, i+1)
 		if i > 0 && rng.IntN(100) < 4 {
@@ -120,6 +121,10 @@ func People() []Person {
 		}
 		for n, hfr := range visited {
 			registerAt(rng, &p, facilities[hfr], n > 0)
+		}
+		if len(visited) > 1 && reviewCases < reviewCaseCount {
+			plantReviewCase(&p, visited[1])
+			reviewCases++
 		}
 		people = append(people, p)
 	}
@@ -247,6 +252,38 @@ func registerAt(rng *rand.Rand, p *Person, systems []*demoSystem, second bool) {
 		}
 		rec.FacilityHFRID, rec.SourceCode, rec.Vendor, rec.LocalID = s.hfr, s.code, s.vendor, s.newID()
 		p.Records = append(p.Records, rec)
+	}
+}
+
+// reviewCaseCount is how many people get a second registration that a
+// careful index should not link on its own (see plantReviewCase).
+const reviewCaseCount = 6
+
+// plantReviewCase changes a person's records at their second facility the
+// way a registration months later often looks: a new mobile number, and the
+// birth date entered as 1 January of the year because only the age was
+// asked. Name, gender and year still agree, so the master
+// index should put the pair in front of a person rather than link it or
+// keep it apart silently. It draws no random numbers, so the rest of the
+// demo data is the same with or without it.
+func plantReviewCase(p *Person, hfr string) {
+	for i := range p.Records {
+		r := &p.Records[i]
+		if r.FacilityHFRID != hfr {
+			continue
+		}
+		d := []byte(p.Mobile)
+		for k := 1; k < len(d); k++ {
+			d[k] = '0' + (d[k]-'0'+5)%10
+		}
+		if r.Mobile != "" {
+			r.Mobile = string(d)
+		}
+		if !r.BirthDate.IsZero() {
+			r.BirthDate = time.Date(r.BirthDate.Year(), time.January, 1, 0, 0, 0, 0, time.UTC)
+		}
+		r.ABHANumber, r.ABHAAddress = "", ""
+		r.Differences = append(r.Differences, "new-mobile", "dob-default")
 	}
 }
 

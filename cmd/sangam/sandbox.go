@@ -14,17 +14,19 @@ import (
 	"github.com/sangamhealth/sangam/e2e/sandbox"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 	"github.com/sangamhealth/sangam/e2e/sandbox/identity"
+	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
 )
 
 type sandboxConfig struct {
-	addr         string
-	publicURL    string
-	sangamURL    string
-	oidcClientID string
-	oidcSecret   string
-	abdmClientID string
-	abdmSecret   string
-	logging      logOptions
+	addr          string
+	publicURL     string
+	sangamURL     string
+	oidcClientID  string
+	oidcSecret    string
+	abdmClientID  string
+	abdmSecret    string
+	remoteRecords string
+	logging       logOptions
 }
 
 func runSandbox(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -37,6 +39,7 @@ func runSandbox(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	o.String(&c.oidcSecret, "oidc-client-secret", "OIDC_CLIENT_SECRET", "sangam-demo-secret", "client secret Sangam signs in with")
 	o.String(&c.abdmClientID, "abdm-client-id", "ABDM_CLIENT_ID", demoABDMClientID, "ABDM client id the demo tenant uses at the gateway")
 	o.String(&c.abdmSecret, "abdm-client-secret", "ABDM_CLIENT_SECRET", demoABDMClientSecret, "ABDM client secret the demo tenant uses at the gateway")
+	o.String(&c.remoteRecords, "remote-records", "SANDBOX_REMOTE_RECORDS", "../shared/testdata/fhir", "folder of FHIR bundles that \"another hospital\" serves as its patients' records (missing: it serves none and says so)")
 	c.logging.register(o)
 	if err := o.parse(args); err != nil {
 		return err
@@ -78,6 +81,7 @@ func runSandbox(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			Clients: []gateway.Client{{ID: c.abdmClientID, Secret: c.abdmSecret, Name: group.Name, Services: services}},
 		},
 		Identity: idp,
+		Remote:   &remote.Config{RecordsDir: c.remoteRecords},
 	})
 	if err != nil {
 		return err

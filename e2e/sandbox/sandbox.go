@@ -1,6 +1,7 @@
 // Package sandbox puts the simulated ABDM world on one http.Handler: the
-// HIE-CM gateway and, as they are written, the identity provider, the ABHA
-// service and the PHR app. `sangam sandbox` serves it; tests start it
+// HIE-CM gateway with its consent manager, the PHR app, optionally
+// "another hospital", the NHCX switch with its rule-driven payer and, as
+// they are written, the identity provider and the ABHA service. `sangam sandbox` serves it; tests start it
 // in-process with httptest.
 //
 // Layout under the sandbox's public URL:
@@ -11,20 +12,36 @@
 //	/oidc/...               the staff OpenID Connect provider, when Config.Identity is set
 //	/abha/api/...           the ABHA service, stand-in for https://abhasbx.abdm.gov.in/abha/api (package abha)
 //	/_sandbox/abha/...      the ABHA service's control API and page (OTPs, demo identities)
+//	/hcx/v1/...             the NHCX switch, stand-in for https://apisbx.abdm.gov.in/hcx (package nhcx)
+//	/pmjay/sbxhcx/participanthcxservice/...  its participant registry (/fetch/certs, /participant/search)
+//	/_sandbox/nhcx/...      the NHCX switch's control API (payer rules, messages, faults, participants)
+//	/_sandbox/cm/...        the consent manager's control API: links, consents, transfers, blocks (package cm)
+//	/_sandbox/phr/...       the PHR app: act as a patient over JSON or an HTML page (package phr)
+//	/_sandbox/remote/...    "another hospital", a remote HIP and HIU with its own bridge, when Config.Remote is set (package remote)
 //
-// Reserved for the part still to come: /phr/... (PHR app).
+// The consent manager (package cm) runs inside the gateway: it answers
+// linking, discovery, consent and data-flow calls with the callbacks the
+// real HIE-CM sends, and it sits in front of the gateway's handler for the
+// few refusals the real one answers synchronously.
 package sandbox
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/sangamhealth/sangam/e2e/sandbox/abha"
+	"github.com/sangamhealth/sangam/e2e/sandbox/cm"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
+	"github.com/sangamhealth/sangam/e2e/sandbox/nhcx"
+	"github.com/sangamhealth/sangam/e2e/sandbox/phr"
+	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
 )
 
 // IdentityPath is where Config.Identity is mounted; the provider's issuer
@@ -34,6 +51,16 @@ const IdentityPath = "/oidc"
 // ABHAPath is where the ABHA service is mounted: the ABHA base URL clients
 // use is PublicURL + ABHAPath.
 const ABHAPath = "/abha/api"
+
+// NHCXPath is where the NHCX switch's use-case API is mounted: the switch
+// base URL claims clients use is PublicURL + NHCXPath, and they append
+// /v1/..., as they append it to https://apisbx.abdm.gov.in/hcx.
+const NHCXPath = "/hcx"
+
+// NHCXRegistryPath is where the NHCX participant registry is mounted: the
+// registry base URL is PublicURL + NHCXRegistryPath, the path of the real
+// sandbox's participant service.
+const NHCXRegistryPath = "/pmjay/sbxhcx/participanthcxservice"
 
 // Config configures a Sandbox.
 type Config struct {
@@ -53,7 +80,22 @@ type Config struct {
 	// defaults to the gateway's VerifySessionToken, Logger to the
 	// sandbox's.
 	ABHA abha.Config
-	// Later parts plug in here the same way: the PHR app (under /phr/).
+	// NHCX configures the NHCX switch served under NHCXPath and
+	// NHCXRegistryPath. VerifyToken defaults to the gateway's
+	// VerifySessionToken (NHCX takes ABDM session tokens), Logger to the
+	// sandbox's.
+	NHCX nhcx.Config
+	// CM configures the consent manager. Gateway, LinkTokenKey (the
+	// gateway's), ABHA (the ABHA service), SMS (the PHR app's inbox) and
+	// Logger are filled in.
+	CM cm.Config
+	// PHR configures the PHR app. CM, Inbox and Logger are filled in.
+	PHR phr.Config
+	// Remote, when set, adds "another hospital": it is registered with
+	// the gateway as one more client and served under remote.Prefix.
+	// PublicURL, GatewayURL, Patients, SMS and Logger default to the
+	// sandbox's.
+	Remote *remote.Config
 }
 
 // Sandbox is the simulated ABDM world. It is an http.Handler; its parts
@@ -61,6 +103,10 @@ type Config struct {
 type Sandbox struct {
 	Gateway *gateway.Gateway
 	ABHA    *abha.Service
+	NHCX    *nhcx.Switch
+	CM      *cm.CM
+	PHR     *phr.App
+	Remote  *remote.Hospital // nil unless Config.Remote is set
 	mux     *http.ServeMux
 }
 
@@ -78,6 +124,26 @@ func New(cfg Config) (*Sandbox, error) {
 	}
 	if gc.Logger == nil {
 		gc.Logger = cfg.Logger.With("part", "gateway")
+	}
+	// The consent manager signs link tokens with the key the gateway
+	// publishes for them, so the key is made here for both.
+	if gc.LinkTokenKey == nil {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: link token key: %w", err)
+		}
+		gc.LinkTokenKey = key
+	}
+	var rc remote.Config
+	if cfg.Remote != nil {
+		rc = *cfg.Remote
+		if rc.PublicURL == "" {
+			rc.PublicURL = cfg.PublicURL
+		}
+		if rc.GatewayURL == "" {
+			rc.GatewayURL = gc.PublicURL
+		}
+		gc.Clients = append(slices.Clone(gc.Clients), rc.GatewayClient())
 	}
 	gw, err := gateway.New(gc)
 	if err != nil {
@@ -98,15 +164,81 @@ func New(cfg Config) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 
-	s := &Sandbox{Gateway: gw, ABHA: svc, mux: http.NewServeMux()}
-	s.mux.Handle(strings.TrimSuffix(gu.Path, "/")+"/", gw)
+	nc := cfg.NHCX
+	if nc.VerifyToken == nil {
+		nc.VerifyToken = gw.VerifySessionToken
+	}
+	if nc.Logger == nil {
+		nc.Logger = cfg.Logger.With("part", "nhcx")
+	}
+	sw, err := nhcx.New(nc)
+	if err != nil {
+		_ = gw.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+
+	s := &Sandbox{Gateway: gw, ABHA: svc, NHCX: sw, mux: http.NewServeMux()}
+	if err := s.addPatientSide(cfg, gc, rc); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	s.mux.Handle(strings.TrimSuffix(gu.Path, "/")+"/", s.CM.Wrap(gw))
+	s.mux.Handle("/_sandbox/cm/", s.CM)
+	s.mux.Handle(phr.Prefix+"/", s.PHR)
+	if s.Remote != nil {
+		s.mux.Handle(remote.Prefix+"/", s.Remote)
+	}
 	s.mux.Handle(ABHAPath+"/", http.StripPrefix(ABHAPath, svc))
 	s.mux.Handle("/_sandbox/abha/", svc)
+	s.mux.Handle(NHCXPath+"/", http.StripPrefix(NHCXPath, sw))
+	s.mux.Handle(NHCXRegistryPath+"/", http.StripPrefix(NHCXRegistryPath, sw))
+	s.mux.Handle("/_sandbox/nhcx/", sw)
 	s.mux.HandleFunc("POST /_sandbox/reset", s.reset)
 	if cfg.Identity != nil {
 		s.mux.Handle(IdentityPath+"/", cfg.Identity)
 	}
 	return s, nil
+}
+
+// addPatientSide builds the consent manager, the PHR app and, when
+// configured, the remote hospital.
+func (s *Sandbox) addPatientSide(cfg Config, gc gateway.Config, rc remote.Config) error {
+	inbox := cfg.PHR.Inbox
+	if inbox == nil {
+		inbox = phr.NewInbox(nil)
+	}
+	cc := cfg.CM
+	cc.Gateway, cc.LinkTokenKey, cc.ABHA, cc.SMS = s.Gateway, gc.LinkTokenKey, s.ABHA, inbox
+	if cc.Logger == nil {
+		cc.Logger = cfg.Logger.With("part", "cm")
+	}
+	c, err := cm.New(cc)
+	if err != nil {
+		return fmt.Errorf("consent manager: %w", err)
+	}
+	s.CM = c
+	pc := cfg.PHR
+	pc.CM, pc.Inbox = c, inbox
+	if pc.Logger == nil {
+		pc.Logger = cfg.Logger.With("part", "phr")
+	}
+	if s.PHR, err = phr.New(pc); err != nil {
+		return fmt.Errorf("phr app: %w", err)
+	}
+	if cfg.Remote == nil {
+		return nil
+	}
+	rc.Patients = c
+	if rc.SMS == nil {
+		rc.SMS = inbox
+	}
+	if rc.Logger == nil {
+		rc.Logger = cfg.Logger.With("part", "remote")
+	}
+	if s.Remote, err = remote.New(rc); err != nil {
+		return fmt.Errorf("remote hospital: %w", err)
+	}
+	return nil
 }
 
 // ServeHTTP routes to the part that owns the path.
@@ -118,10 +250,30 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) Reset() {
 	s.Gateway.Reset()
 	s.ABHA.Reset()
+	s.NHCX.Reset()
+	s.CM.Reset()
+	s.PHR.Reset()
+	if s.Remote != nil {
+		s.Remote.Reset()
+	}
 }
 
-// Close stops background work (late redeliveries, flow hooks).
+// Close stops background work (late redeliveries, flow hooks, the NHCX
+// payer and its callback retries).
 func (s *Sandbox) Close() error {
+	if s.Remote != nil {
+		if err := s.Remote.Close(); err != nil {
+			return fmt.Errorf("closing remote hospital: %w", err)
+		}
+	}
+	if s.CM != nil {
+		if err := s.CM.Close(); err != nil {
+			return fmt.Errorf("closing consent manager: %w", err)
+		}
+	}
+	if err := s.NHCX.Close(); err != nil {
+		return fmt.Errorf("closing nhcx switch: %w", err)
+	}
 	if err := s.Gateway.Close(); err != nil {
 		return fmt.Errorf("closing gateway: %w", err)
 	}

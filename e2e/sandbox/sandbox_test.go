@@ -2,24 +2,38 @@ package sandbox_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/claims/hcx"
 	"github.com/sangamhealth/sangam/e2e/sandbox"
 	"github.com/sangamhealth/sangam/e2e/sandbox/abha"
+	"github.com/sangamhealth/sangam/e2e/sandbox/cm"
+	"github.com/sangamhealth/sangam/e2e/sandbox/cm/cmtest"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
+	"github.com/sangamhealth/sangam/e2e/sandbox/nhcx"
+	"github.com/sangamhealth/sangam/e2e/sandbox/phr"
+	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
 )
 
 // start serves a sandbox on loopback. gatewayPath, when not empty, mounts
@@ -274,4 +288,218 @@ func encryptWithCertificate(t *testing.T, base, token, v string) string {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(ct)
+}
+
+type tokenString string
+
+func (s tokenString) Token(context.Context) (string, error) { return string(s), nil }
+
+// The NHCX switch sits under /hcx and its registry under the real
+// sandbox's participant-service path; both take the gateway's session
+// tokens, and /_sandbox/reset clears the switch too.
+func TestSandboxMountsTheNHCXSwitch(t *testing.T) {
+	sb, base := start(t, "", nil)
+	status, raw := post(t, base+"/gateway/v3/sessions", sessionBody, sessionHeaders())
+	if status != http.StatusAccepted {
+		t.Fatalf("sessions: %d %s", status, raw)
+	}
+	var session struct {
+		AccessToken string `json:"accessToken"`
+	}
+	if err := json.Unmarshal(raw, &session); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// A provider registered through the control API, with an endpoint
+	// that acknowledges what it gets.
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "p"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 4)
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rcv, _ := hcx.ParseBody(body)
+		h, _, _ := hcx.ReadHeaders(rcv.Payload)
+		got <- r.URL.Path
+		w.WriteHeader(http.StatusAccepted)
+		_ = json.NewEncoder(w).Encode(hcx.NewReceipt(h, "coverageeligibility", time.Now()))
+	}))
+	t.Cleanup(endpoint.Close)
+	reg, _ := json.Marshal(map[string]string{"participant_name": "Provider", "endpoint_url": endpoint.URL,
+		"encryption_cert": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))})
+	req, _ := http.NewRequest(http.MethodPut, base+"/_sandbox/nhcx/participants/1000009999@sbx", bytes.NewReader(reg))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("registering the provider: %d", resp.StatusCode)
+	}
+
+	registry, err := hcx.NewRegistry(hcx.RegistryConfig{BaseURL: base + sandbox.NHCXRegistryPath,
+		Tokens: tokenString(session.AccessToken), OwnCode: "1000009999@sbx", OwnKey: &key.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.EncryptionKey(ctx, nhcx.DefaultPayerCode); err != nil {
+		t.Fatalf("payer certificate through the mounted registry: %v", err)
+	}
+	client, err := hcx.NewClient(hcx.ClientConfig{BaseURL: base + sandbox.NHCXPath, ParticipantCode: "1000009999@sbx",
+		Tokens: tokenString(session.AccessToken), Keys: registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Send(ctx, hcx.PathCoverageEligibilityCheck, hcx.Headers{RecipientCode: nhcx.DefaultPayerCode},
+		[]byte(`{"resourceType":"Bundle","type":"collection","entry":[]}`)); err != nil {
+		t.Fatalf("coverage check through the mounted switch: %v", err)
+	}
+	select {
+	case p := <-got:
+		if p != hcx.PathCoverageEligibilityOnCheck {
+			t.Errorf("the payer answered on %s", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer from the payer")
+	}
+
+	forged, _ := hcx.NewClient(hcx.ClientConfig{BaseURL: base + sandbox.NHCXPath, ParticipantCode: "1000009999@sbx",
+		Tokens: tokenString("forged"), Keys: registry})
+	if _, err := forged.Send(ctx, hcx.PathCoverageEligibilityCheck, hcx.Headers{RecipientCode: nhcx.DefaultPayerCode},
+		[]byte(`{}`)); !errors.Is(err, hcx.ErrUnauthorized) {
+		t.Errorf("forged token: %v", err)
+	}
+
+	if n := len(sb.NHCX.Messages(nhcx.Filter{})); n < 2 {
+		t.Fatalf("switch recorded %d messages", n)
+	}
+	if status, raw := post(t, base+"/_sandbox/reset", nil, nil); status != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", status, raw)
+	}
+	if n := len(sb.NHCX.Messages(nhcx.Filter{})); n != 0 {
+		t.Errorf("switch kept %d messages after reset", n)
+	}
+}
+
+// sharedFHIR is ../shared/testdata/fhir next to the repository, or "" when
+// it is absent (the remote hospital then holds no records).
+func sharedFHIR(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "testdata", "fhir"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", "go.mod")); err != nil {
+		t.Fatalf("test not run from e2e/sandbox: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return ""
+	}
+	return dir
+}
+
+// The consent manager, PHR app and remote hospital are wired in: the PHR
+// app's discovery at the remote hospital goes through the gateway (mounted
+// like the real host) to the remote bridge over HTTP and back, the
+// consent manager's synchronous refusals work under the mount, and the
+// sandbox-wide reset clears them.
+func TestSandboxWiresTheConsentManagerPHRAndRemoteHospital(t *testing.T) {
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	bridge := cmtest.NewBridge(t, cmtest.SangamClient, "s")
+	signing, link := cmtest.Keys()
+	records := sharedFHIR(t)
+	sb, err := sandbox.New(sandbox.Config{
+		PublicURL: srv.URL,
+		Gateway: gateway.Config{PublicURL: srv.URL + "/api/hiecm", SigningKey: signing, LinkTokenKey: link,
+			Clients: []gateway.Client{{ID: cmtest.SangamClient, Secret: "s", BridgeURL: bridge.URL, Services: []gateway.Service{
+				{ID: cmtest.SangamHIP, Name: "Sangam OPD", Types: []string{gateway.TypeHIP}}}}}},
+		Remote: &remote.Config{RecordsDir: records},
+	})
+	if err != nil {
+		t.Fatalf("sandbox.New: %v", err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	h = sb
+	bridge.Connect(srv.URL + "/api/hiecm")
+
+	get := func(path string, out any) int {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			_ = json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var clients struct {
+		Clients []gateway.ClientState `json:"clients"`
+	}
+	get("/api/hiecm/_sandbox/gateway/clients", &clients)
+	if len(clients.Clients) != 2 || clients.Clients[1].ID != "SBX_CITY_HOSPITAL" || clients.Clients[1].BridgeURL != srv.URL+"/_sandbox/remote/bridge" {
+		t.Fatalf("gateway clients: %+v", clients.Clients)
+	}
+	var st remote.Status
+	if get("/_sandbox/remote/", &st) != 200 || st.HIPID != "IN_CITY_HIP" || (records == "") != (st.Bundles == 0) {
+		t.Errorf("remote status: %+v (records dir %q)", st, records)
+	}
+	if s := get("/_sandbox/phr/", nil); s != 200 {
+		t.Errorf("PHR page: %d", s)
+	}
+
+	// Discovery at the remote hospital, driven from the PHR app.
+	status, raw := post(t, srv.URL+"/_sandbox/phr/patients/sunita.rao@sbx/discover?wait=10s", map[string]string{"hip_id": "IN_CITY_HIP"},
+		map[string]string{"Content-Type": "application/json"})
+	var d cm.Discovery
+	_ = json.Unmarshal(raw, &d)
+	switch {
+	case status != 200:
+		t.Fatalf("discover: %d %s", status, raw)
+	case records != "" && (d.Status != cm.DiscoveryDone || len(d.CareContexts) == 0):
+		t.Errorf("discovery at the remote hospital with records: %s", raw)
+	case records == "" && (d.Status != cm.DiscoveryFailed || d.Error == nil || d.Error.Code != "ABDM-1010"):
+		t.Errorf("discovery at the remote hospital without records: %s", raw)
+	}
+
+	// A refused generate-token repeated at once gets ABDM-1092 under the
+	// /api/hiecm mount.
+	req := abdm.Request{Path: abdm.PathGenerateToken, HIPID: cmtest.SangamHIP,
+		Body: abdm.GenerateTokenRequest{ABHAAddress: "nobody@sbx", Name: "No Body", Gender: "M", YearOfBirth: 1990}}
+	id := bridge.MustCall(req)
+	bridge.ResultOf(abdm.CallbackOnGenerateToken, id)
+	_, err = bridge.Call(context.Background(), req)
+	var apiErr *abdm.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != "ABDM-1092" {
+		t.Errorf("repeated refused generate-token: %v", err)
+	}
+
+	sb.PHR.Inbox().SendSMS("9000000003", "TEST", "hello")
+	if status, _ := post(t, srv.URL+"/_sandbox/reset", nil, nil); status != http.StatusNoContent {
+		t.Fatalf("reset: %d", status)
+	}
+	if n := len(sb.CM.Discoveries("")); n != 0 {
+		t.Errorf("%d discoveries after reset", n)
+	}
+	if n := len(sb.PHR.Inbox().Messages("")); n != 0 {
+		t.Errorf("%d SMS after reset", n)
+	}
+	if n := len(sb.CM.Refusals()); n != 0 {
+		t.Errorf("%d refusals after reset", n)
+	}
+	var overview phr.Overview
+	if get("/_sandbox/phr/patients/sunita.rao@sbx", &overview) != 200 || overview.Patient.ABHANumber != "91-0000-0000-0037" {
+		t.Errorf("PHR overview: %+v", overview.Patient)
+	}
 }
