@@ -22,6 +22,7 @@ type facility struct {
 }
 
 type counter struct {
+	ID   string
 	Code string
 	Name string
 }
@@ -72,14 +73,14 @@ func (s *Server) facilitiesOf(ctx context.Context, st *staff) ([]facility, error
 
 func readCounters(ctx context.Context, tx pgx.Tx, ids []string, byID map[string]*facility) error {
 	rows, err := tx.Query(ctx, `
-		SELECT facility_id::text, code, name FROM counters
+		SELECT facility_id::text, id::text, code, name FROM counters
 		WHERE facility_id = ANY($1::uuid[]) ORDER BY code`, ids)
 	if err != nil {
 		return fmt.Errorf("reading counters: %w", err)
 	}
 	var fid string
 	var c counter
-	_, err = pgx.ForEachRow(rows, []any{&fid, &c.Code, &c.Name}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&fid, &c.ID, &c.Code, &c.Name}, func() error {
 		byID[fid].Counters = append(byID[fid].Counters, c)
 		return nil
 	})

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"net/url"
 
 	"github.com/sangamhealth/sangam/views"
 )
@@ -52,7 +53,7 @@ func facilityRefs(fs []facility) []views.FacilityRef {
 func counterViews(cs []counter) []views.Counter {
 	out := make([]views.Counter, len(cs))
 	for i, c := range cs {
-		out[i] = views.Counter{Code: c.Code, Name: c.Name}
+		out[i] = views.Counter{Code: c.Code, Name: c.Name, QueueURL: queuePath + "?counter=" + url.QueryEscape(c.ID)}
 	}
 	return out
 }

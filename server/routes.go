@@ -36,6 +36,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(roleBilling.home(), allow(roleBilling), s.showBillingHome)
 	s.page(roleAdmin.home(), allow(roleAdmin), s.showAdminHome)
 
+	// Scan-and-share counter queue; /table is the fragment htmx polls every 3 s.
+	s.page(queuePath, allow(roleFrontDesk, roleAdmin), s.showCounterQueue)
+	s.page(queuePath+"/table", allow(roleFrontDesk, roleAdmin), s.showCounterQueueTable)
+	s.action(queuePath+"/:id/accept", allow(roleFrontDesk, roleAdmin), s.acceptQueueToken)
+	s.action(queuePath+"/:id/complete", allow(roleFrontDesk, roleAdmin), s.completeQueueToken)
+
 	// Patient review: near-duplicates to merge or keep apart, merges to undo.
 	s.page(reviewPath, allow(roleFrontDesk, roleAdmin), s.showReviewQueue)
 	s.action(reviewPath+"/:id", allow(roleFrontDesk, roleAdmin), s.decideReview)

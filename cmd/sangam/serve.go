@@ -19,8 +19,11 @@ import (
 	"github.com/sangamhealth/sangam/abdm"
 	"github.com/sangamhealth/sangam/bridge"
 	"github.com/sangamhealth/sangam/database"
+	"github.com/sangamhealth/sangam/hip"
 	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/keys"
+	"github.com/sangamhealth/sangam/nrces"
+	"github.com/sangamhealth/sangam/patients"
 	"github.com/sangamhealth/sangam/server"
 	"github.com/sangamhealth/sangam/sources"
 )
@@ -40,6 +43,8 @@ type serveConfig struct {
 	gatewayURL      string
 	cmID            string
 	autoRegister    bool
+	smsWebhook      string
+	discoverTimeout time.Duration
 	keys            keyStoreOptions
 	logging         logOptions
 }
@@ -59,6 +64,8 @@ func (c *serveConfig) register(o *options) {
 	o.String(&c.gatewayURL, "gateway-url", "ABDM_GATEWAY_URL", defaultGatewayURL, "ABDM gateway base URL (the sandbox's URL for local use)")
 	o.String(&c.cmID, "cm-id", "ABDM_CM_ID", abdm.CMSandbox, "X-CM-ID: sbx (sandbox) or abdm (production)")
 	o.Bool(&c.autoRegister, "abdm-auto-register", "ABDM_AUTO_REGISTER", false, "register each onboarded tenant's bridge URL with the gateway at start and periodically (right for the sandbox; in production prefer 'sangam onboard')")
+	o.String(&c.smsWebhook, "sms-webhook-url", "SMS_WEBHOOK_URL", "", "SMS provider webhook that receives {phone, from, text} JSON for link OTPs; without it user-initiated linking is refused")
+	o.Duration(&c.discoverTimeout, "discover-timeout", "DISCOVER_TIMEOUT", 3*time.Second, "how long discovery waits for a facility's source systems; slower ones are left out and recorded")
 	c.keys.register(o)
 	c.logging.register(o)
 }
@@ -136,6 +143,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	abdmBridge, err := bridge.New(bridge.Config{
 		Pool: pool, Gateway: gateway, Verifier: verifier, Credentials: creds,
 		PublicURL: c.publicURL, Logger: log, Queue: bridgeQueue, AutoRegister: c.autoRegister,
+		LinkTokens: hip.LinkTokens{Keys: keyStore},
 	})
 	if err != nil {
 		return fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
@@ -148,7 +156,42 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer closeSources()
-	sourceJobs, err := sources.NewJobs(sources.JobsConfig{Pool: pool, Registry: sourceRegistry, Logger: log})
+	// The HIP role (M1): scan and share, link tokens, and linking of every
+	// new care context a source system records.
+	patientIndex := patients.New(pool, patients.Config{})
+	hipService, err := hip.New(hip.Config{Pool: pool, Bridge: abdmBridge, Patients: patientIndex, Keys: keyStore, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := hipService.Register(abdmBridge); err != nil {
+		return err
+	}
+
+	// The HIP role (M2): discovery, user-initiated linking, consent notify and
+	// encrypted health-information transfer.
+	builder, err := nrces.NewBuilder(nrces.Config{})
+	if err != nil {
+		return err
+	}
+	m2Config := hip.M2Config{
+		Pool: pool, Bridge: abdmBridge, Sources: sourceRegistry, Patients: patientIndex, Builder: builder,
+		DiscoverTimeout: c.discoverTimeout, Logger: log,
+	}
+	if c.smsWebhook != "" {
+		m2Config.OTPSender = hip.WebhookSMS{URL: c.smsWebhook, From: "Sangam"}
+	}
+	hipM2, err := hip.NewM2(m2Config)
+	if err != nil {
+		return err
+	}
+	if err := hipM2.Register(); err != nil {
+		return err
+	}
+
+	sourceJobs, err := sources.NewJobs(sources.JobsConfig{
+		Pool: pool, Registry: sourceRegistry, Logger: log,
+		OnNewCareContextFunc: hipService.OnNewCareContext,
+	})
 	if err != nil {
 		return err
 	}
@@ -160,6 +203,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	bridgePeriodic, err := abdmBridge.RegisterJobs(workers)
 	if err != nil {
+		return err
+	}
+	if err := hipM2.RegisterJobs(workers); err != nil {
 		return err
 	}
 	sourcePeriodic, err := sourceJobs.Register(workers)
