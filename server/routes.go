@@ -47,6 +47,16 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.action(reviewPath+"/:id", allow(roleFrontDesk, roleAdmin), s.decideReview)
 	s.action("/patients/:id/unmerge", allow(roleFrontDesk, roleAdmin), s.unmergePatient)
 
+	// Patient index: the list and search, and one patient with their ids in
+	// every system. /patients/:id comes after /patients/review so that the
+	// review page keeps its path.
+	s.page(patientsPath, patientsAccess(), s.showPatients)
+	s.page(patientsPath+"/:id", patientsAccess(), s.showPatient)
+
+	// Source systems: health per system, and a new event token shown once.
+	s.page(sourcesPath, allow(roleAdmin), s.showSourceHealth)
+	s.action(sourcesPath+"/:id/token", allow(roleAdmin), s.issueSourceToken)
+
 	// ABDM connection: credentials, bridge URL, facility registrations.
 	s.page("/admin/abdm", allow(roleAdmin), s.abdmOnly(s.showABDMPage))
 	s.action("/admin/abdm/credentials", allow(roleAdmin), s.abdmOnly(s.saveABDMCredentials))
@@ -64,6 +74,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// gateway's JWT, not a staff session, and so are exempt from CSRF.
 	if s.bridge != nil {
 		s.bridge.Register(s.app)
+	}
+
+	// Health records pushed to us as an HIU: authenticated by the
+	// unguessable request id, the transaction and our decryption key.
+	if s.dataPush != nil {
+		s.dataPush.Register(s.app)
 	}
 
 	// Events from source systems (visit created, report finalised, ...)

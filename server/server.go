@@ -73,6 +73,9 @@ type Config struct {
 	// SourceEvents takes events pushed by source systems under
 	// /api/sources/<system>/events. Optional.
 	SourceEvents RouteRegistrar
+	// DataPush receives health records other hospitals push to us as an
+	// HIU (under /bridge/<tenant>/hiu/data-push/). Optional.
+	DataPush RouteRegistrar
 }
 
 // RouteRegistrar adds its own routes; the bridge and other machine-facing
@@ -132,6 +135,7 @@ type Server struct {
 	loginSealer   *sealer
 	bridge        RouteRegistrar
 	sourceEvents  RouteRegistrar
+	dataPush      RouteRegistrar
 	abdm          ABDMAdmin
 	checkCreds    CheckCredentialsFunc
 }
@@ -163,6 +167,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cookies:       cookiePolicy{secure: publicURL.Scheme == "https"},
 		bridge:        cfg.Bridge,
 		sourceEvents:  cfg.SourceEvents,
+		dataPush:      cfg.DataPush,
 		abdm:          cfg.ABDM,
 		checkCreds:    cfg.CheckABDMCredentials,
 	}

@@ -44,7 +44,7 @@ func DoctorPage(p Page, v DoctorHome) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Doctor</h1><p class=\"lead\">See each patient's whole record, from this group's systems and from other hospitals with the patient's consent.</p><div class=\"grid\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Doctor</h1><p class=\"lead\">See each patient's whole record, from this group's systems and from other hospitals with the patient's consent.</p><section class=\"card\" aria-labelledby=\"patient-index\"><h2 id=\"patient-index\">Patient index</h2><p>Find a patient by ABHA, mobile number or name, and see their ids in every system of the group. <a href=\"/patients\">Open the patient list</a></p></section><div class=\"grid\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

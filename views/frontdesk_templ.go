@@ -169,7 +169,7 @@ func FrontDeskPage(p Page, v FrontDeskHome) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<p class=\"note\">A counter's queue fills as patients scan its QR code with their ABHA app; it refreshes by itself.</p></section><section class=\"card\" aria-labelledby=\"review\"><h2 id=\"review\">Patient review</h2><p>Records from different systems that may be the same person wait here for someone at the desk to decide. <a href=\"/patients/review\">Open the review queue</a></p></section><div class=\"grid\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<p class=\"note\">A counter's queue fills as patients scan its QR code with their ABHA app; it refreshes by itself.</p></section><section class=\"card\" aria-labelledby=\"patients\"><h2 id=\"patients\">Patients</h2><p>Find a patient by ABHA, mobile number or name, and see their ids in every system of the group. <a href=\"/patients\">Open the patient list</a></p></section><section class=\"card\" aria-labelledby=\"review\"><h2 id=\"review\">Patient review</h2><p>Records from different systems that may be the same person wait here for someone at the desk to decide. <a href=\"/patients/review\">Open the review queue</a></p></section><div class=\"grid\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

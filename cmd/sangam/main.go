@@ -45,6 +45,7 @@ func commands() []command {
 		{"onboard", "connect a tenant to the ABDM gateway and check its facilities' registration", runOnboard},
 		{"sandbox", "run the local ABDM sandbox and demo identity provider", runSandbox},
 		{"demo", "load the demo hospital group into the database", runDemo},
+		{"sources", "issue or rotate a source system's event token (sources token ...)", runSources},
 		{"fidelius", "encrypt, decrypt and make keys with ABDM's Fidelius scheme", runFidelius},
 		{"keys", "manage the embedded key store's master key (new-master-key, rotate, status)", runKeys},
 		{"fhir", "validate and read ABDM FHIR health records (NRCeS bundles)", runFHIR},

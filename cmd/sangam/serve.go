@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
@@ -20,6 +21,7 @@ import (
 	"github.com/sangamhealth/sangam/bridge"
 	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/hip"
+	"github.com/sangamhealth/sangam/hiu"
 	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/keys"
 	"github.com/sangamhealth/sangam/nrces"
@@ -188,6 +190,16 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 
+	// The HIU role (M3): consent requests, receipt and decryption of other
+	// hospitals' records, the record store, and purge at consent end.
+	hiuService, err := hiu.New(hiu.Config{Pool: pool, Bridge: abdmBridge, Keys: keyStore, PublicURL: c.publicURL, Queue: bridgeQueue, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := hiuService.RegisterProcessors(abdmBridge); err != nil {
+		return err
+	}
+
 	sourceJobs, err := sources.NewJobs(sources.JobsConfig{
 		Pool: pool, Registry: sourceRegistry, Logger: log,
 		OnNewCareContextFunc: hipService.OnNewCareContext,
@@ -208,13 +220,17 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := hipM2.RegisterJobs(workers); err != nil {
 		return err
 	}
+	hiuPeriodic, err := hiuService.RegisterJobs(workers)
+	if err != nil {
+		return err
+	}
 	sourcePeriodic, err := sourceJobs.Register(workers)
 	if err != nil {
 		return err
 	}
 	jobClient, err := jobs.New(pool, jobs.Config{
 		Workers:      workers,
-		PeriodicJobs: slices.Concat(periodic, bridgePeriodic, sourcePeriodic),
+		PeriodicJobs: slices.Concat(periodic, bridgePeriodic, sourcePeriodic, hiuPeriodic),
 		Logger:       log,
 		Queues:       map[string]int{bridgeQueue: 4},
 	})
@@ -252,6 +268,10 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			GatewayURL: c.gatewayURL, CMID: c.cmID, HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
 		}),
 		SourceEvents: intake,
+		DataPush:     hiuDataPush{hiuService},
+		// Pushed health-record pages may be 20 MiB; each machine-facing
+		// route checks its own, smaller limit.
+		BodyLimit: 24 << 20,
 	})
 	if err != nil {
 		return err
@@ -297,3 +317,8 @@ func shutdown(log *slog.Logger, timeout time.Duration, srv *server.Server, jobCl
 // worker pool keeps callback processing from competing with bulk work and
 // keeps acknowledgement latency low on small machines (see `make bench`).
 const bridgeQueue = "bridge"
+
+// hiuDataPush mounts the HIU's data push route on the server.
+type hiuDataPush struct{ svc *hiu.Service }
+
+func (d hiuDataPush) Register(r fiber.Router) { d.svc.RegisterDataPush(r) }
