@@ -57,7 +57,7 @@ func KaveriHealth() Group {
 			{
 				HFRID: "IN2910000231", HIPID: "KAVERI-BLR-01",
 				Name: "Kaveri City Hospital", Address: "14 Residency Road, Bengaluru 560025",
-				Counters: []Counter{{"OPD-1", "OPD registration"}, {"ER-1", "Emergency desk"}},
+				Counters: []Counter{{"OPD1", "OPD registration"}, {"ER1", "Emergency desk"}},
 				Sources: []Source{
 					{"his", "MediSoft HIS", "HIS", "medisoft"},
 					{"lims", "LabTrack LIMS", "LIMS", "labtrack"},
@@ -68,7 +68,7 @@ func KaveriHealth() Group {
 			{
 				HFRID: "IN2910000587", HIPID: "KAVERI-MYS-02",
 				Name: "Kaveri Women and Child Hospital", Address: "3 Sayyaji Rao Road, Mysuru 570001",
-				Counters: []Counter{{"OPD-1", "OPD registration"}, {"MCH-1", "Maternity desk"}},
+				Counters: []Counter{{"OPD1", "OPD registration"}, {"MCH1", "Maternity desk"}},
 				Sources: []Source{
 					{"his", "CareWare HIS", "HIS", "careware"},
 					{"lims", "LabTrack LIMS", "LIMS", "labtrack"},
@@ -78,7 +78,7 @@ func KaveriHealth() Group {
 			{
 				HFRID: "IN2910000944", HIPID: "KAVERI-HSN-03",
 				Name: "Kaveri Clinic Hassan", Address: "22 BM Road, Hassan 573201",
-				Counters: []Counter{{"OPD-1", "Front desk"}, {"OPD-2", "Second desk"}},
+				Counters: []Counter{{"OPD1", "Front desk"}, {"OPD2", "Second desk"}},
 				Sources: []Source{
 					{"his", "MediSoft HIS", "HIS", "medisoft"},
 					{"pharmacy", "PharmaOne", "pharmacy", "pharmaone"},

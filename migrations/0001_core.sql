@@ -59,12 +59,12 @@ CREATE TABLE counters (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     tenant_id   uuid NOT NULL REFERENCES tenants(id),
     facility_id uuid NOT NULL REFERENCES facilities(id),
-    code        text NOT NULL,
+    code        text NOT NULL CHECK (code ~ '^[A-Za-z0-9]{1,20}$'),
     name        text NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (facility_id, code)
 );
-COMMENT ON TABLE counters IS 'Scan-and-share desks; code is the counter id carried in the QR.';
+COMMENT ON TABLE counters IS 'Scan-and-share desks; code is the counter id carried in the QR (ABDM allows 1-20 letters or digits).';
 
 CREATE TABLE source_systems (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),

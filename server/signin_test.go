@@ -236,7 +236,7 @@ func TestHomePagesShowTheDatabase(t *testing.T) {
 	// A counter added now shows up: the page reads the database.
 	_, err := env.DB.Owner.Exec(context.Background(), `
 		INSERT INTO counters (tenant_id, facility_id, code, name)
-		SELECT tenant_id, id, 'TEST-9', 'Counter added by the test' FROM facilities WHERE hfr_id = 'IN2910000231'`)
+		SELECT tenant_id, id, 'TEST9', 'Counter added by the test' FROM facilities WHERE hfr_id = 'IN2910000231'`)
 	if err != nil {
 		t.Fatal(err)
 	}
