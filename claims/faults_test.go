@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/sangamhealth/sangam/claims"
 	"github.com/sangamhealth/sangam/claims/hcx"
 	"github.com/sangamhealth/sangam/e2e/sandbox/nhcx"
+	"github.com/sangamhealth/sangam/sharedtest"
 )
 
 func TestDuplicateCallbackProcessedOnce(t *testing.T) {
@@ -315,23 +315,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // repository root, skipping the test when the shared directory is absent.
 func sharedTestdata(t *testing.T, name string) []byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	mustNoErr(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "nhcx", name)
+	path := sharedtest.Path(t, "nhcx", name)
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("NHCX example %s not found (the shared directory sits next to the repository clone); skipping", path)
-	}
 	mustNoErr(t, err)
 	return data
 }

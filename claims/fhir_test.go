@@ -1,9 +1,8 @@
 package claims
 
 import (
-	"errors"
+	"github.com/sangamhealth/sangam/sharedtest"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -86,25 +85,8 @@ func TestReadSpecificationExamples(t *testing.T) {
 
 func readExample(t *testing.T, name string) []byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "nhcx", name)
+	path := sharedtest.Path(t, "nhcx", name)
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("NHCX example %s not found (the shared directory sits next to the repository clone); skipping", path)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

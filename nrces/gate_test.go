@@ -3,6 +3,7 @@ package nrces
 import (
 	"context"
 	"encoding/json"
+	"github.com/sangamhealth/sangam/sharedtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,24 +14,7 @@ import (
 // root (the directory holding go.mod), skipping the test when it is absent.
 func sharedDir(t testing.TB, sub string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; cannot locate ../shared")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data not found at %s (it lives beside the repository): %v", p, err)
-	}
+	p := sharedtest.Path(t, sub)
 	return p
 }
 

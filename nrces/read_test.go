@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sangamhealth/sangam/sharedtest"
 )
 
 // sharedFHIRDir returns ../shared/testdata/fhir relative to the repository
@@ -21,24 +21,7 @@ import (
 // directory is not there.
 func sharedFHIRDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	fhirDir := filepath.Join(dir, "..", "shared", "testdata", "fhir")
-	if _, err := os.Stat(fhirDir); errors.Is(err, os.ErrNotExist) {
-		tb.Skipf("shared FHIR examples not found at %s (the shared directory sits next to the repository clone); skipping", fhirDir)
-	}
+	fhirDir := sharedtest.Path(tb, "fhir")
 	return fhirDir
 }
 

@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/sangamhealth/sangam/sharedtest"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -62,25 +62,8 @@ func (v vector) positive() bool { return v.ExpectedResult == "decrypts" }
 // repository root, skipping the test when the shared directory is absent.
 func loadVectors(t testing.TB) []vector {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "fidelius", "vectors.json")
+	path := sharedtest.Path(t, "fidelius", "vectors.json")
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Fidelius vectors not found at %s (the shared directory sits next to the repository clone); skipping", path)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
+	"github.com/sangamhealth/sangam/sharedtest"
 	"math/big"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -68,25 +67,8 @@ func validCert(t testing.TB, key *rsa.PrivateKey, cn string) []byte {
 // the test when the shared directory is absent.
 func interopFile(t *testing.T, name string) []byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "nhcx", "interop", name)
+	path := sharedtest.Path(t, "nhcx", "interop", name)
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Swasth SDK interop vector not found at %s (the shared directory sits next to the repository clone); skipping", path)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

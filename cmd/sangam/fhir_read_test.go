@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/sangamhealth/sangam/sharedtest"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,20 +17,7 @@ import (
 // the repository, skipping when the shared directory is absent.
 func sharedFHIRFiles(t *testing.T) []string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	fhirDir := filepath.Join(dir, "..", "shared", "testdata", "fhir")
+	fhirDir := sharedtest.Path(t, "fhir")
 	files, _ := filepath.Glob(filepath.Join(fhirDir, "*", "*.json"))
 	if len(files) == 0 {
 		t.Skipf("no bundles in %s (the shared directory sits next to the repository clone); skipping", fhirDir)

@@ -8,11 +8,11 @@ import (
 	"errors"
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sangamhealth/sangam/abdm/fidelius"
+	"github.com/sangamhealth/sangam/sharedtest"
 )
 
 // runFideliusCLI runs `sangam fidelius args...` with stdin and returns what it wrote.
@@ -45,25 +45,8 @@ type fideliusVector struct {
 // the shared directory is absent.
 func loadFideliusVectors(t *testing.T) []fideliusVector {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "fidelius", "vectors.json")
+	path := sharedtest.Path(t, "fidelius", "vectors.json")
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Fidelius vectors not found at %s (the shared directory sits next to the repository clone); skipping", path)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

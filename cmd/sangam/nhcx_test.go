@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sangamhealth/sangam/claims/hcx"
+	"github.com/sangamhealth/sangam/sharedtest"
 )
 
 // runNHCXCLI runs `sangam nhcx args...` with stdin and returns what it wrote.
@@ -36,24 +37,7 @@ func runNHCXCLI(t *testing.T, stdin string, args ...string) (stdout, stderr stri
 // ../shared is not next to the repository.
 func nhcxShared(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "testdata", "nhcx", "interop", name)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Swasth SDK interop vector not found at %s (the shared directory sits next to the repository clone); skipping", path)
-	}
+	path := sharedtest.Path(t, "nhcx", "interop", name)
 	return path
 }
 

@@ -102,23 +102,9 @@ func runOnboard(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 
-	creds := bridge.NewCredentials(pool, keyStoreSecrets{store})
-	gw, err := abdm.New(abdm.Config{
-		GatewayURL: c.gatewayURL, CMID: c.cmID, Credentials: creds,
-		HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("ABDM_GATEWAY_URL / ABDM_CM_ID: %w", err)
-	}
-	verifier, err := abdm.NewVerifier(abdm.VerifierConfig{Keys: gw, Logger: log})
+	b, err := openBridge(pool, store, bridgeSettings{c.gatewayURL, c.cmID, c.publicURL}, log, nil)
 	if err != nil {
 		return err
-	}
-	b, err := bridge.New(bridge.Config{
-		Pool: pool, Gateway: gw, Verifier: verifier, Credentials: creds, PublicURL: c.publicURL, Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
 	}
 
 	if c.clientID != "" {

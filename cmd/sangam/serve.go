@@ -128,27 +128,14 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 
-	// The ABDM side: credentials from the key store, the gateway client, the
-	// callback verifier, then the bridge that uses all three.
-	creds := bridge.NewCredentials(pool, keyStoreSecrets{keyStore})
-	gateway, err := abdm.New(abdm.Config{
-		GatewayURL: c.gatewayURL, CMID: c.cmID, Credentials: creds,
-		HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
+	// The ABDM side: the bridge with its gateway client and verifier.
+	abdmBridge, err := openBridge(pool, keyStore, bridgeSettings{c.gatewayURL, c.cmID, c.publicURL}, log, func(cfg *bridge.Config) {
+		cfg.Queue = bridgeQueue
+		cfg.AutoRegister = c.autoRegister
+		cfg.LinkTokens = hip.LinkTokens{Keys: keyStore}
 	})
-	if err != nil {
-		return fmt.Errorf("ABDM_GATEWAY_URL / ABDM_CM_ID: %w", err)
-	}
-	verifier, err := abdm.NewVerifier(abdm.VerifierConfig{Keys: gateway, Logger: log})
 	if err != nil {
 		return err
-	}
-	abdmBridge, err := bridge.New(bridge.Config{
-		Pool: pool, Gateway: gateway, Verifier: verifier, Credentials: creds,
-		PublicURL: c.publicURL, Logger: log, Queue: bridgeQueue, AutoRegister: c.autoRegister,
-		LinkTokens: hip.LinkTokens{Keys: keyStore},
-	})
-	if err != nil {
-		return fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
 	}
 
 	// Source systems: one connector per configured system, opened lazily,

@@ -3,8 +3,6 @@ package remote_test
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 	"github.com/sangamhealth/sangam/e2e/sandbox/phr"
 	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
+	"github.com/sangamhealth/sangam/sharedtest"
 )
 
 const (
@@ -25,24 +24,7 @@ const (
 // directory with go.mod), skipping the test when it is absent.
 func fhirDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	fhir := filepath.Join(dir, "..", "shared", "testdata", "fhir")
-	if _, err := os.Stat(fhir); err != nil {
-		t.Skipf("shared FHIR examples not found at %s (clone the shared folder next to the repository): %v", fhir, err)
-	}
+	fhir := sharedtest.Path(t, "fhir")
 	return fhir
 }
 

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/bridge"
+	"github.com/sangamhealth/sangam/keys"
+)
+
+// bridgeSettings are the ABDM settings serve and onboard share.
+type bridgeSettings struct {
+	gatewayURL string
+	cmID       string
+	publicURL  string
+}
+
+// openBridge wires the ABDM side in its one order: tenants' credentials
+// from the key store, the gateway client that uses them, the callback
+// verifier over the gateway's keys, then the bridge over all three. extra
+// adds what only one caller sets (queue, auto-registration, link tokens).
+func openBridge(pool *pgxpool.Pool, store keys.Store, s bridgeSettings, log *slog.Logger, extra func(*bridge.Config)) (*bridge.Bridge, error) {
+	creds := bridge.NewCredentials(pool, keyStoreSecrets{store})
+	gateway, err := abdm.New(abdm.Config{
+		GatewayURL: s.gatewayURL, CMID: s.cmID, Credentials: creds,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ABDM_GATEWAY_URL / ABDM_CM_ID: %w", err)
+	}
+	verifier, err := abdm.NewVerifier(abdm.VerifierConfig{Keys: gateway, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	cfg := bridge.Config{
+		Pool: pool, Gateway: gateway, Verifier: verifier, Credentials: creds,
+		PublicURL: s.publicURL, Logger: log,
+	}
+	if extra != nil {
+		extra(&cfg)
+	}
+	b, err := bridge.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
+	}
+	return b, nil
+}
