@@ -64,6 +64,7 @@ wait_for sandbox "$!" "$OIDC_ISSUER/.well-known/openid-configuration"
 # registration checked on its own.
 export ABDM_GATEWAY_URL=${ABDM_GATEWAY_URL:-$SANDBOX_PUBLIC_URL}
 export ABDM_AUTO_REGISTER=${ABDM_AUTO_REGISTER:-true}
+export ABHA_URL=${ABHA_URL:-$SANDBOX_PUBLIC_URL/abha/api}
 # Link OTPs go to the sandbox's phones, shown on its PHR page.
 export SMS_WEBHOOK_URL=${SMS_WEBHOOK_URL:-$SANDBOX_PUBLIC_URL/_sandbox/phr/sms}
 printf '%s' "${ABDM_CLIENT_SECRET:-kaveri-demo-secret}" |

@@ -119,14 +119,14 @@ func TestHomeModels(t *testing.T) {
 		{Name: "Clinic", HFRID: "H2", HIPID: "HIP-2"},
 	}
 	wantDesk := views.FrontDeskHome{Facilities: []views.CounterGroup{
-		{Facility: views.FacilityRef{Name: "City", HFRID: "H1"}, Counters: []views.Counter{{Code: "OPD-1", Name: "OPD", QueueURL: "/frontdesk/queue?counter=c-1"}}},
+		{Facility: views.FacilityRef{Name: "City", HFRID: "H1"}, Counters: []views.Counter{{Code: "OPD-1", Name: "OPD", QueueURL: "/frontdesk/queue?counter=c-1", QRURL: counterQRURL("c-1")}}},
 		{Facility: views.FacilityRef{Name: "Clinic", HFRID: "H2"}, Counters: []views.Counter{}},
 	}}
 	if diff := cmp.Diff(wantDesk, frontDeskModel(fs)); diff != "" {
 		t.Errorf("frontDeskModel (-want +got):\n%s", diff)
 	}
 	wantAdmin := views.AdminHome{Facilities: []views.AdminFacility{
-		{Name: "City", HFRID: "H1", HIPID: "HIP-1", Address: "1 Road", Counters: []views.Counter{{Code: "OPD-1", Name: "OPD", QueueURL: "/frontdesk/queue?counter=c-1"}},
+		{Name: "City", HFRID: "H1", HIPID: "HIP-1", Address: "1 Road", Counters: []views.Counter{{Code: "OPD-1", Name: "OPD", QueueURL: "/frontdesk/queue?counter=c-1", QRURL: counterQRURL("c-1")}},
 			Sources: []views.SourceSystem{{Code: "his", Name: "HIS One", Kind: "HIS", Vendor: "v1"}}},
 		{Name: "Clinic", HFRID: "H2", HIPID: "HIP-2", Counters: []views.Counter{}},
 	}}

@@ -121,6 +121,9 @@ func (s *Server) showPatient(c *fiber.Ctx) error {
 	}
 	canUnmerge := allow(roleFrontDesk, roleAdmin).permits(st.Roles)
 	v := patientDetailModel(p, hist, canUnmerge, time.Now())
+	if allow(roleDoctor, roleAdmin).permits(st.Roles) {
+		v.RecordURL = patientURL(p.ID) + "/record"
+	}
 	return render(c, fiber.StatusOK, views.PatientDetailPage(s.pageFor(c, p.Summary.Name, patientsNavCurrent(st)), v))
 }
 

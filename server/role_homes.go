@@ -53,7 +53,7 @@ func facilityRefs(fs []facility) []views.FacilityRef {
 func counterViews(cs []counter) []views.Counter {
 	out := make([]views.Counter, len(cs))
 	for i, c := range cs {
-		out[i] = views.Counter{Code: c.Code, Name: c.Name, QueueURL: queuePath + "?counter=" + url.QueryEscape(c.ID)}
+		out[i] = views.Counter{Code: c.Code, Name: c.Name, QueueURL: queuePath + "?counter=" + url.QueryEscape(c.ID), QRURL: counterQRURL(c.ID)}
 	}
 	return out
 }

@@ -53,6 +53,44 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(patientsPath, patientsAccess(), s.showPatients)
 	s.page(patientsPath+"/:id", patientsAccess(), s.showPatient)
 
+	// ABHA at the front desk: create with Aadhaar OTP step by step (the
+	// page shows the current step; each step posts), the card, attaching
+	// the ABHA to a master-index patient.
+	s.page(abhaEnrolPath, allow(roleFrontDesk), s.abhaOnly(s.showABHAEnrol))
+	s.action(abhaEnrolPath+"/aadhaar", allow(roleFrontDesk), s.abhaOnly(s.enrolAadhaar))
+	s.action(abhaEnrolPath+"/otp", allow(roleFrontDesk), s.abhaOnly(s.enrolOTP))
+	s.action(abhaEnrolPath+"/mobile", allow(roleFrontDesk), s.abhaOnly(s.enrolMobile))
+	s.action(abhaEnrolPath+"/mobile/resend", allow(roleFrontDesk), s.abhaOnly(s.enrolResendMobile))
+	s.action(abhaEnrolPath+"/address", allow(roleFrontDesk), s.abhaOnly(s.enrolAddress))
+	s.action(abhaEnrolPath+"/restart", allow(roleFrontDesk), s.abhaOnly(s.enrolRestart))
+	s.action(abhaEnrolPath+"/attach", allow(roleFrontDesk), s.abhaOnly(s.enrolAttach))
+	s.page(abhaEnrolPath+"/card", allow(roleFrontDesk), s.abhaOnly(s.enrolCard))
+	// Verify an existing ABHA: start, OTP, account chooser, then the same
+	// card and attach as above.
+	s.page(abhaVerifyPath, allow(roleFrontDesk), s.abhaOnly(s.showABHAVerify))
+	s.action(abhaVerifyPath+"/start", allow(roleFrontDesk), s.abhaOnly(s.verifyStart))
+	s.action(abhaVerifyPath+"/otp", allow(roleFrontDesk), s.abhaOnly(s.verifyOTP))
+	s.action(abhaVerifyPath+"/otp/resend", allow(roleFrontDesk), s.abhaOnly(s.verifyResend))
+	s.action(abhaVerifyPath+"/account", allow(roleFrontDesk), s.abhaOnly(s.verifyAccount))
+	s.action(abhaVerifyPath+"/restart", allow(roleFrontDesk), s.abhaOnly(s.verifyRestart))
+	s.action(abhaVerifyPath+"/attach", allow(roleFrontDesk), s.abhaOnly(s.verifyAttach))
+	s.page(abhaVerifyPath+"/card", allow(roleFrontDesk), s.abhaOnly(s.verifyCard))
+
+	// Counter QR codes for scan and share: a printable page, PNG and SVG.
+	s.page(countersPath+"/:id/qr", allow(roleAdmin, roleFrontDesk), s.showCounterQR)
+	s.page(countersPath+"/:id/qr.png", allow(roleAdmin, roleFrontDesk), s.counterQRPNG)
+	s.page(countersPath+"/:id/qr.svg", allow(roleAdmin, roleFrontDesk), s.counterQRSVG)
+
+	// Consent requests to other hospitals (doctor); /table is the fragment
+	// htmx polls every 5 s.
+	s.page(consentsPath, doctorAccess(), s.hiuOnly(s.showConsents))
+	s.page(consentsPath+"/table", doctorAccess(), s.hiuOnly(s.showConsentTable))
+	s.action(consentsPath, doctorAccess(), s.hiuOnly(s.createConsentRequest))
+
+	// The whole record of a patient, and the documents in it.
+	s.page(patientsPath+"/:id/record", doctorAccess(), s.showRecord)
+	s.page(recordAttachmentPath+"/:id", doctorAccess(), s.hiuOnly(s.showRecordAttachment))
+
 	// Source systems: health per system, and a new event token shown once.
 	s.page(sourcesPath, allow(roleAdmin), s.showSourceHealth)
 	s.action(sourcesPath+"/:id/token", allow(roleAdmin), s.issueSourceToken)

@@ -76,6 +76,20 @@ type Config struct {
 	// DataPush receives health records other hospitals push to us as an
 	// HIU (under /bridge/<tenant>/hiu/data-push/). Optional.
 	DataPush RouteRegistrar
+	// ShareProfileURL is the PHR app page a counter's QR code opens (with
+	// hip-id and counter-id added). Optional: empty means the ABDM
+	// sandbox's, DefaultShareProfileURL.
+	ShareProfileURL string
+	// ABHA creates and verifies ABHAs at the front desk (an *abha.Client).
+	// Optional: without it those pages say ABHA is not set up.
+	ABHA ABHAService
+	// HIU asks patients for consent and reads what other hospitals sent
+	// (*hiu.Service): /doctor/consents and the external half of
+	// /patients/:id/record. Optional: without it those pages say so.
+	HIU HIU
+	// Sources reads the group's own records live for
+	// /patients/:id/record (*sources.Registry). Optional.
+	Sources SourceReader
 }
 
 // RouteRegistrar adds its own routes; the bridge and other machine-facing
@@ -138,6 +152,12 @@ type Server struct {
 	dataPush      RouteRegistrar
 	abdm          ABDMAdmin
 	checkCreds    CheckCredentialsFunc
+	// shareProfileURL has no trailing slash.
+	shareProfileURL string
+	abha            ABHAService
+	abhaFlows       *abhaFlows
+	hiu             HIU
+	sources         SourceReader
 }
 
 // New builds the application and installs every route. It discovers the
@@ -170,9 +190,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		dataPush:      cfg.DataPush,
 		abdm:          cfg.ABDM,
 		checkCreds:    cfg.CheckABDMCredentials,
+		abha:          cfg.ABHA,
+		hiu:           cfg.HIU,
+		sources:       cfg.Sources,
+	}
+	s.shareProfileURL = trimSlash(cfg.ShareProfileURL)
+	if s.shareProfileURL == "" {
+		s.shareProfileURL = DefaultShareProfileURL
 	}
 	var err error
 	if s.loginSealer, err = newSealer(cfg.LoginKey); err != nil {
+		return nil, err
+	}
+	if s.abhaFlows, err = newABHAFlows(); err != nil {
 		return nil, err
 	}
 	if s.rp, err = discover(ctx, cfg.OIDC, s.publicURL+callbackPath, client); err != nil {

@@ -44,15 +44,11 @@ func DoctorPage(p Page, v DoctorHome) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Doctor</h1><p class=\"lead\">See each patient's whole record, from this group's systems and from other hospitals with the patient's consent.</p><section class=\"card\" aria-labelledby=\"patient-index\"><h2 id=\"patient-index\">Patient index</h2><p>Find a patient by ABHA, mobile number or name, and see their ids in every system of the group. <a href=\"/patients\">Open the patient list</a></p></section><div class=\"grid\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Doctor</h1><p class=\"lead\">See each patient's whole record, from this group's systems and from other hospitals with the patient's consent.</p><section class=\"card\" aria-labelledby=\"patient-index\"><h2 id=\"patient-index\">Patient index</h2><p>Find a patient by ABHA, mobile number or name, and see their ids in every system of the group. <a href=\"/patients\">Open the patient list</a></p></section><section class=\"card\" aria-labelledby=\"consents\"><h2 id=\"consents\">Consent requests</h2><p>Ask a patient for consent to fetch their records from other hospitals, and follow each request. <a href=\"/doctor/consents\">Open consent requests</a></p></section><div class=\"grid\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = comingLater(Later{Title: "Patients", What: "One record per patient that joins visits, lab reports, imaging and prescriptions from every system of your facilities with records shared by other hospitals, each marked with where it came from."}).Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = comingLater(Later{Title: "Consent requests", What: "Ask a patient for consent to fetch their records from other hospitals, follow the request, and read what arrives."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

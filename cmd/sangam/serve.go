@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/abdm/abha"
 	"github.com/sangamhealth/sangam/bridge"
 	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/hip"
@@ -46,6 +47,8 @@ type serveConfig struct {
 	cmID            string
 	autoRegister    bool
 	smsWebhook      string
+	abhaURL         string
+	shareProfileURL string
 	discoverTimeout time.Duration
 	keys            keyStoreOptions
 	logging         logOptions
@@ -66,6 +69,8 @@ func (c *serveConfig) register(o *options) {
 	o.String(&c.gatewayURL, "gateway-url", "ABDM_GATEWAY_URL", defaultGatewayURL, "ABDM gateway base URL (the sandbox's URL for local use)")
 	o.String(&c.cmID, "cm-id", "ABDM_CM_ID", abdm.CMSandbox, "X-CM-ID: sbx (sandbox) or abdm (production)")
 	o.Bool(&c.autoRegister, "abdm-auto-register", "ABDM_AUTO_REGISTER", false, "register each onboarded tenant's bridge URL with the gateway at start and periodically (right for the sandbox; in production prefer 'sangam onboard')")
+	o.String(&c.abhaURL, "abha-url", "ABHA_URL", "https://abhasbx.abdm.gov.in/abha/api", "ABHA service base URL (the sandbox's /abha/api for local use)")
+	o.String(&c.shareProfileURL, "share-profile-url", "SHARE_PROFILE_URL", server.DefaultShareProfileURL, "PHR share-profile URL that counter QR codes point at (hip-id and counter-id are added)")
 	o.String(&c.smsWebhook, "sms-webhook-url", "SMS_WEBHOOK_URL", "", "SMS provider webhook that receives {phone, from, text} JSON for link OTPs; without it user-initiated linking is refused")
 	o.Duration(&c.discoverTimeout, "discover-timeout", "DISCOVER_TIMEOUT", 3*time.Second, "how long discovery waits for a facility's source systems; slower ones are left out and recorded")
 	c.keys.register(o)
@@ -145,6 +150,20 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer closeSources()
+	// The ABHA service, for the front desk's enrolment and verification.
+	abhaGateway, err := abdm.New(abdm.Config{
+		GatewayURL: c.gatewayURL, ABHAURL: c.abhaURL, CMID: c.cmID,
+		Credentials: bridge.NewCredentials(pool, keyStoreSecrets{keyStore}),
+		HTTPClient:  &http.Client{Timeout: 30 * time.Second}, Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("ABHA_URL: %w", err)
+	}
+	abhaClient, err := abha.New(abha.Config{ABDM: abhaGateway, AddressDomain: abhaAddressDomain(c.cmID), Logger: log})
+	if err != nil {
+		return fmt.Errorf("ABHA_URL: %w", err)
+	}
+
 	// The HIP role (M1): scan and share, link tokens, and linking of every
 	// new care context a source system records.
 	patientIndex := patients.New(pool, patients.Config{})
@@ -254,8 +273,12 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		CheckABDMCredentials: server.GatewayCredentialCheck(abdm.Config{
 			GatewayURL: c.gatewayURL, CMID: c.cmID, HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
 		}),
-		SourceEvents: intake,
-		DataPush:     hiuDataPush{hiuService},
+		SourceEvents:    intake,
+		DataPush:        hiuDataPush{hiuService},
+		HIU:             hiuService,
+		ABHA:            abhaClient,
+		ShareProfileURL: c.shareProfileURL,
+		Sources:         sourceRegistry,
 		// Pushed health-record pages may be 20 MiB; each machine-facing
 		// route checks its own, smaller limit.
 		BodyLimit: 24 << 20,
@@ -309,3 +332,12 @@ const bridgeQueue = "bridge"
 type hiuDataPush struct{ svc *hiu.Service }
 
 func (d hiuDataPush) Register(r fiber.Router) { d.svc.RegisterDataPush(r) }
+
+// abhaAddressDomain is the suffix of ABHA addresses: "sbx" in the sandbox,
+// "abdm" in production, following X-CM-ID.
+func abhaAddressDomain(cmID string) string {
+	if cmID == abdm.CMProduction {
+		return "abdm"
+	}
+	return "sbx"
+}
