@@ -26,6 +26,10 @@ import (
 // it and grants it to the migrating user.
 const AppRole = "sangam_app"
 
+// defaultMaxConns sizes a pool whose DATABASE_URL does not say
+// (pool_max_conns): enough for the HTTP edge plus every River worker.
+const defaultMaxConns = 40
+
 // ErrNotMigrated reports a database whose schema is older than this binary.
 var ErrNotMigrated = errors.New("database schema is not up to date: run `sangam migrate`")
 
@@ -46,6 +50,11 @@ func open(ctx context.Context, dsn string, asApp bool) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", redact(err))
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default (4 on a 2-core machine) starves River: each
+		// working job and its processor's transaction hold a connection.
+		cfg.MaxConns = defaultMaxConns
 	}
 	if asApp {
 		cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {

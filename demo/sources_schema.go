@@ -186,7 +186,11 @@ CREATE TABLE study (
     impression    text,
     radiologist   text,
     finalised_at  timestamp,
-    updated       timestamp NOT NULL
+    updated       timestamp NOT NULL,
+    -- The study's key image, the thumbnail the radiologist marked (PNG).
+    -- The demo PACS holds one generated 16x16 image for every study; NULL
+    -- when none was marked.
+    key_image     bytea DEFAULT '\x89504e470d0a1a0a0000000d49484452000000100000001008000000003a98a0bd000000504944415478da62d16040052c5cd413e8616028013398b8c0a00724066631dbb0b2b2b2d682251d4fb2b2b2a298c1856e2817dc8c6560fe321013aa62430003c3062e646b77413490e57440000000ffff979309802e6a594f0000000049454e44ae426082'
 );
 CREATE INDEX study_rad_id ON study (rad_id, study_date);
 `},

@@ -1,6 +1,7 @@
 package hip
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,6 +29,7 @@ const (
 	documentPractitionerSystem = "urn:sangam:practitioner"
 	documentMRSystem           = "urn:sangam:mrn"
 	systemV2IdentifierType     = "http://terminology.hl7.org/CodeSystem/v2-0203"
+	systemDICOM                = "http://dicom.nema.org/resources/ontology/DCM"
 )
 
 // DocumentInput is what, besides the care context's content, a document
@@ -88,10 +90,20 @@ func NewDocument(in DocumentInput) (*nrces.Document, error) {
 			doc.Medications = append(doc.Medications, documentMedication(m))
 		}
 	case nrces.DiagnosticReportRecord:
+		imaging := -1
 		for _, dr := range r.reports {
-			doc.DiagnosticReports = append(doc.DiagnosticReports, documentReport(dr, r))
+			rep := documentReport(dr, r)
+			if rep.Imaging && imaging < 0 {
+				imaging = len(doc.DiagnosticReports)
+			}
+			doc.DiagnosticReports = append(doc.DiagnosticReports, rep)
 		}
 		for _, d := range r.documents {
+			if img, ok := documentKeyImage(d); ok && imaging >= 0 {
+				rep := &doc.DiagnosticReports[imaging]
+				rep.Images = append(rep.Images, img)
+				continue
+			}
 			doc.Attachments = append(doc.Attachments, documentAttachment(d))
 		}
 	default:
@@ -249,6 +261,38 @@ func documentAttachment(d *docpb.DocumentReference) nrces.AttachedDocument {
 		}
 	}
 	return out
+}
+
+// documentKeyImage reads a DICOM "Key Images" (DCM 121180) document as the
+// image it carries. Mapped sources hold text only, so the image arrives as
+// an RFC 2397 data URL in a text/plain attachment; anything else is not a
+// key image and stays a document.
+func documentKeyImage(d *docpb.DocumentReference) (nrces.File, bool) {
+	keyImages := false
+	for _, c := range d.GetType().GetCoding() {
+		if c.GetSystem().GetValue() == systemDICOM && c.GetCode().GetValue() == "121180" {
+			keyImages = true
+		}
+	}
+	cs := d.GetContent()
+	if !keyImages || len(cs) == 0 {
+		return nrces.File{}, false
+	}
+	a := cs[0].GetAttachment()
+	meta, data, ok := strings.Cut(string(a.GetData().GetValue()), ",")
+	mediaType, isBase64 := strings.CutSuffix(strings.TrimPrefix(meta, "data:"), ";base64")
+	if !ok || !strings.HasPrefix(meta, "data:image/") || !isBase64 {
+		return nrces.File{}, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(data)
+	if err != nil || len(raw) == 0 {
+		return nrces.File{}, false
+	}
+	f := nrces.File{ContentType: mediaType, Data: raw, Title: a.GetTitle().GetValue()}
+	if d.GetDate() != nil {
+		f.Created = time.UnixMicro(d.GetDate().GetValueUs())
+	}
+	return f, true
 }
 
 // documentReport maps a DiagnosticReport with its results. Sources rarely

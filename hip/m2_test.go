@@ -519,7 +519,10 @@ func TestM2ConsentAndTransfer(t *testing.T) {
 	ctx := context.Background()
 	op := h.registerContexts(t, "his", sources.OPConsultation, 2)
 	lab := h.registerContexts(t, "lims", sources.DiagnosticReport, 2)
-	all := append(append([]sources.CareContext{}, op...), lab...)
+	// An imaging study with its key image (the first one is left for the
+	// review case below, which takes its key image away).
+	ris := h.registerContexts(t, "ris", sources.DiagnosticReport, 2)[1:]
+	all := append(append(append([]sources.CareContext{}, op...), lab...), ris...)
 	from, to := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().Add(24*time.Hour)
 	erase := time.Now().Add(24 * time.Hour)
 
@@ -612,9 +615,12 @@ func TestM2ConsentAndTransfer(t *testing.T) {
 	})
 
 	t.Run("a bundle the gate refuses goes to review, not to the HIU", func(t *testing.T) {
-		// Imaging reports from the RIS carry no key images, which the
-		// DiagnosticReportImaging profile requires.
+		// A study the radiologist marked no key image for: its report
+		// lacks the media the DiagnosticReportImaging profile requires.
 		ris := h.registerContexts(t, "ris", sources.DiagnosticReport, 1)
+		if _, err := h.db.Owner.Exec(ctx, `UPDATE demo_radview.study SET key_image = NULL WHERE accession = $1`, ris[0].LocalID); err != nil {
+			t.Fatal(err)
+		}
 		mixed := append([]sources.CareContext{op[0]}, ris...)
 		h.notifyConsent(t, consentBody("c-mixed", "GRANTED", mixed, from, to, erase))
 		u := newHIU(t)

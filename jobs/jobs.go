@@ -23,7 +23,7 @@ type Config struct {
 	Workers      *river.Workers
 	PeriodicJobs []*river.PeriodicJob
 	Logger       *slog.Logger
-	// MaxWorkers bounds concurrent jobs on the default queue; 0 means 20.
+	// MaxWorkers bounds concurrent jobs on the default queue; 0 means 10.
 	MaxWorkers int
 	// Queues adds named queues with their own worker limits, so latency-
 	// sensitive work (the ABDM bridge) is not queued behind bulk jobs.
@@ -40,7 +40,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if cfg.Workers != nil {
 		n := cfg.MaxWorkers
 		if n <= 0 {
-			n = 20
+			n = 10
 		}
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}

@@ -65,6 +65,8 @@ wait_for sandbox "$!" "$OIDC_ISSUER/.well-known/openid-configuration"
 export ABDM_GATEWAY_URL=${ABDM_GATEWAY_URL:-$SANDBOX_PUBLIC_URL}
 export ABDM_AUTO_REGISTER=${ABDM_AUTO_REGISTER:-true}
 export ABHA_URL=${ABHA_URL:-$SANDBOX_PUBLIC_URL/abha/api}
+# The demo's vendor systems push no events, so poll them often.
+export SOURCE_POLL_INTERVAL=${SOURCE_POLL_INTERVAL:-30s}
 # Link OTPs go to the sandbox's phones, shown on its PHR page.
 export SMS_WEBHOOK_URL=${SMS_WEBHOOK_URL:-$SANDBOX_PUBLIC_URL/_sandbox/phr/sms}
 printf '%s' "${ABDM_CLIENT_SECRET:-kaveri-demo-secret}" |

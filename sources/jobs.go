@@ -138,7 +138,9 @@ func (j *Jobs) Register(workers *river.Workers) ([]*river.PeriodicJob, error) {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(j.cfg.PollInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return PollAllArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "source_poll_all"}),
+			// Run at start too: a source connected while Sangam was down
+			// should not wait a whole interval to be read.
+			&river.PeriodicJobOpts{ID: "source_poll_all", RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(j.cfg.HealthInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return HealthCheckArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "source_health_check", RunOnStart: true}),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sangamhealth/sangam/demo"
 	"github.com/sangamhealth/sangam/e2e/sandbox"
+	"github.com/sangamhealth/sangam/e2e/sandbox/cm"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 	"github.com/sangamhealth/sangam/e2e/sandbox/identity"
 	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
@@ -81,7 +82,11 @@ func runSandbox(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			Clients: []gateway.Client{{ID: c.abdmClientID, Secret: c.abdmSecret, Name: group.Name, Services: services}},
 		},
 		Identity: idp,
-		Remote:   &remote.Config{RecordsDir: c.remoteRecords},
+		// The demo group's patients who have ABHA are ABDM users too: they
+		// can scan a counter, and the consent manager knows them when
+		// Sangam links their care contexts.
+		CM:     cm.Config{Patients: demoABHAPatients()},
+		Remote: &remote.Config{RecordsDir: c.remoteRecords},
 	})
 	if err != nil {
 		return err
@@ -115,3 +120,20 @@ const (
 	demoABDMClientID     = "kaveri-demo"
 	demoABDMClientSecret = "kaveri-demo-secret"
 )
+
+// demoABHAPatients lists the demo people who have an ABHA as the consent
+// manager's patients, with the details ABDM holds for them.
+func demoABHAPatients() []cm.Patient {
+	var out []cm.Patient
+	for _, p := range demo.People() {
+		if p.ABHAAddress == "" {
+			continue
+		}
+		out = append(out, cm.Patient{
+			ABHAAddress: p.ABHAAddress, ABHANumber: p.ABHANumber, Name: p.Name, Gender: p.Gender,
+			DayOfBirth: p.BirthDate.Day(), MonthOfBirth: int(p.BirthDate.Month()), YearOfBirth: p.BirthDate.Year(),
+			Mobile: p.Mobile, Address: p.Address, Pincode: p.PinCode,
+		})
+	}
+	return out
+}

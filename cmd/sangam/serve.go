@@ -50,6 +50,7 @@ type serveConfig struct {
 	abhaURL         string
 	shareProfileURL string
 	discoverTimeout time.Duration
+	pollInterval    time.Duration
 	keys            keyStoreOptions
 	logging         logOptions
 }
@@ -72,6 +73,7 @@ func (c *serveConfig) register(o *options) {
 	o.String(&c.abhaURL, "abha-url", "ABHA_URL", "https://abhasbx.abdm.gov.in/abha/api", "ABHA service base URL (the sandbox's /abha/api for local use)")
 	o.String(&c.shareProfileURL, "share-profile-url", "SHARE_PROFILE_URL", server.DefaultShareProfileURL, "PHR share-profile URL that counter QR codes point at (hip-id and counter-id are added)")
 	o.String(&c.smsWebhook, "sms-webhook-url", "SMS_WEBHOOK_URL", "", "SMS provider webhook that receives {phone, from, text} JSON for link OTPs; without it user-initiated linking is refused")
+	o.Duration(&c.pollInterval, "source-poll-interval", "SOURCE_POLL_INTERVAL", 5*time.Minute, "how often SQL source systems are asked what changed (a fallback for systems that do not push events)")
 	o.Duration(&c.discoverTimeout, "discover-timeout", "DISCOVER_TIMEOUT", 3*time.Second, "how long discovery waits for a facility's source systems; slower ones are left out and recorded")
 	c.keys.register(o)
 	c.logging.register(o)
@@ -207,7 +209,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 
 	sourceJobs, err := sources.NewJobs(sources.JobsConfig{
-		Pool: pool, Registry: sourceRegistry, Logger: log,
+		Pool: pool, Registry: sourceRegistry, Logger: log, PollInterval: c.pollInterval,
 		OnNewCareContextFunc: hipService.OnNewCareContext,
 	})
 	if err != nil {
