@@ -45,6 +45,14 @@ func (m *M2) transferRequest(ctx context.Context, tx pgx.Tx, cb *bridge.Callback
 		return river.JobCancel(err)
 	}
 	hr := req.HIRequest
+	// The consent manager notifies the HIP and sends the HIU's request
+	// close together, so the request can overtake the notify. Wait for it
+	// (the bridge retries with backoff) before calling the consent unknown.
+	if hr.Consent.ID != "" && cb.Attempt < transferConsentWaitAttempts {
+		if _, err := consentLoad(ctx, tx, hr.Consent.ID); errors.Is(err, errConsentUnknown) {
+			return fmt.Errorf("consent %s not notified yet (attempt %d); waiting for its notify before answering", hr.Consent.ID, cb.Attempt)
+		}
+	}
 	reply := abdm.HealthInformationOnRequest{Response: abdm.ResponseRef{RequestID: cb.RequestID}}
 	refusal := m.transferPrecheck(ctx, tx, cb.FacilityID, req)
 	state := "requested"
@@ -81,6 +89,11 @@ func (m *M2) transferRequest(ctx context.Context, tx pgx.Tx, cb *bridge.Callback
 	}
 	return nil
 }
+
+// transferConsentWaitAttempts is how many processing attempts of a
+// health-information request wait for an unknown consent's notify; with the
+// bridge's backoff that is tens of seconds, well inside the gateway's window.
+const transferConsentWaitAttempts = 4
 
 func transferReason(r *consentRefusal) string {
 	if r == nil {
