@@ -12,9 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +33,7 @@ import (
 	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
 	"github.com/sangamhealth/sangam/hiu"
 	"github.com/sangamhealth/sangam/keys"
+	"github.com/sangamhealth/sangam/sharedtest"
 )
 
 func TestMain(m *testing.M) { databasetest.Main(m) }
@@ -264,17 +262,7 @@ func (h *harness) count(q string, args ...any) int {
 // when ../shared is not checked out next to the repository.
 func sharedBundle(t *testing.T, name string) []byte {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Dir(filepath.Dir(file)) // the repository
-	path := filepath.Join(root, "..", "shared", "testdata", "fhir", "gcp-nrces-fhir", name)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared test data absent (%s): check out the shared folder next to the repository", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return sharedtest.Read(t, "fhir", "gcp-nrces-fhir", name)
 }
 
 // flow is one consent, granted, with its data requested.
@@ -889,12 +877,7 @@ func TestWithConsentManagerAndRemoteHospital(t *testing.T) {
 // sharedDir is ../shared/testdata/fhir next to the repository, or a skip.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(filepath.Dir(file)), "..", "shared", "testdata", "fhir")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared test data absent (%s): check out the shared folder next to the repository", dir)
-	}
-	return dir
+	return sharedtest.Path(t, "fhir")
 }
 
 // dump logs the HIU's state and the bridge's exchanges, for a failed test.

@@ -18,24 +18,29 @@ type bridgeSettings struct {
 	gatewayURL string
 	cmID       string
 	publicURL  string
+	// abhaURL is the ABHA service's base URL; empty when the caller does
+	// not talk to it.
+	abhaURL string
 }
 
 // openBridge wires the ABDM side in its one order: tenants' credentials
 // from the key store, the gateway client that uses them, the callback
 // verifier over the gateway's keys, then the bridge over all three. extra
 // adds what only one caller sets (queue, auto-registration, link tokens).
-func openBridge(pool *pgxpool.Pool, store keys.Store, s bridgeSettings, log *slog.Logger, extra func(*bridge.Config)) (*bridge.Bridge, error) {
+// The gateway client is returned too, so that the ABHA client shares its
+// session tokens instead of opening a second session per tenant.
+func openBridge(pool *pgxpool.Pool, store keys.Store, s bridgeSettings, log *slog.Logger, extra func(*bridge.Config)) (*bridge.Bridge, *abdm.Client, error) {
 	creds := bridge.NewCredentials(pool, keyStoreSecrets{store})
 	gateway, err := abdm.New(abdm.Config{
-		GatewayURL: s.gatewayURL, CMID: s.cmID, Credentials: creds,
+		GatewayURL: s.gatewayURL, ABHAURL: s.abhaURL, CMID: s.cmID, Credentials: creds,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second}, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ABDM_GATEWAY_URL / ABDM_CM_ID: %w", err)
+		return nil, nil, fmt.Errorf("ABDM_GATEWAY_URL / ABDM_CM_ID / ABHA_URL: %w", err)
 	}
 	verifier, err := abdm.NewVerifier(abdm.VerifierConfig{Keys: gateway, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := bridge.Config{
 		Pool: pool, Gateway: gateway, Verifier: verifier, Credentials: creds,
@@ -46,7 +51,7 @@ func openBridge(pool *pgxpool.Pool, store keys.Store, s bridgeSettings, log *slo
 	}
 	b, err := bridge.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
+		return nil, nil, fmt.Errorf("SANGAM_PUBLIC_URL (--public-url): %w", err)
 	}
-	return b, nil
+	return b, gateway, nil
 }

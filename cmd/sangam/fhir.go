@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -71,21 +69,9 @@ func runFHIRValidate(ctx context.Context, args []string, stdin io.Reader, stdout
 	var asJSON, errorsOnly bool
 	o.Bool(&asJSON, "json", "", false, "print the findings as one JSON array")
 	o.Bool(&errorsOnly, "errors-only", "", false, "leave warnings out")
-	// parse() refuses positional arguments; the files are ours.
-	if err := o.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if len(o.envErrs) > 0 {
-		return errors.Join(o.envErrs...)
-	}
-	files := o.fs.Args()
-	if len(files) == 0 {
-		fmt.Fprintln(stderr, "no files given")
-		o.fs.Usage()
-		return errUsage
+	files, err := o.parseFiles(args)
+	if err != nil {
+		return err
 	}
 
 	gate, err := nrces.NewGate()

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -48,22 +46,9 @@ func runFHIRRead(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	o.fs.IntVar(&perKind, "entries", 10, "entries listed per kind")
 	o.Bool(&checkR4, "r4", "", false, "also run the R4 clean-up pass and google/fhir/go's parser and report what they find (slower)")
 	o.Bool(&compact, "compact", "", false, "print one JSON object per line instead of indented")
-	// FILE arguments are positional, which options.parse refuses, so the
-	// flag set is parsed here with the same error handling.
-	if err := o.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if len(o.envErrs) > 0 {
-		return errors.Join(o.envErrs...)
-	}
-	files := o.fs.Args()
-	if len(files) == 0 {
-		fmt.Fprintln(stderr, "sangam fhir read: no files given")
-		o.fs.Usage()
-		return errUsage
+	files, err := o.parseFiles(args)
+	if err != nil {
+		return err
 	}
 	reader := nrces.Reader{CheckR4: checkR4}
 	enc := json.NewEncoder(stdout)

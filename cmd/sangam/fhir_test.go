@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/sangamhealth/sangam/sharedtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,22 +16,10 @@ import (
 // ../shared beside the repository, skipping when they are absent.
 func nrcesExampleFiles(t *testing.T) []string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory; cannot locate ../shared")
-		}
-		dir = filepath.Dir(dir)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "..", "shared", "testdata", "fhir", "abdm-fhir-ig-fsh", "*.json"))
+	dir := sharedtest.Path(t, "fhir", "abdm-fhir-ig-fsh")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) == 0 {
-		t.Skip("NRCeS examples not found in ../shared/testdata/fhir/abdm-fhir-ig-fsh (shared test data lives beside the repository)")
+		t.Fatalf("no NRCeS example bundles in %s", dir)
 	}
 	return files
 }

@@ -72,6 +72,26 @@ func (o *options) Bool(p *bool, name, env string, def bool, usage string) {
 	o.fs.BoolVar(p, name, def, envHelp(env, usage))
 }
 
+// parseFiles is parse for commands that take files after their options:
+// it returns them, and refuses a command line that names none.
+func (o *options) parseFiles(args []string) ([]string, error) {
+	if err := o.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errUsage
+	}
+	if len(o.envErrs) > 0 {
+		return nil, errors.Join(o.envErrs...)
+	}
+	if o.fs.NArg() == 0 {
+		fmt.Fprintln(o.fs.Output(), "no files given")
+		o.fs.Usage()
+		return nil, errUsage
+	}
+	return o.fs.Args(), nil
+}
+
 // parse reads args; errors from the environment are reported here too, so a
 // bad variable is named before anything starts.
 func (o *options) parse(args []string) error {

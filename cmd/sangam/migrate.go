@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sangamhealth/sangam/database"
 )
 
@@ -36,4 +38,18 @@ func runMigrate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	log.InfoContext(ctx, "database is up to date")
 	return nil
+}
+
+// openMigratedPool opens the application pool and refuses a schema older
+// than this binary, as every command that works on Sangam's data must.
+func openMigratedPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	pool, err := database.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := database.CheckSchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/sangamhealth/sangam/abdm"
 	"github.com/sangamhealth/sangam/bridge"
-	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/keys"
 )
 
@@ -84,14 +83,11 @@ func runOnboard(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 
-	pool, err := database.Open(ctx, c.databaseURL)
+	pool, err := openMigratedPool(ctx, c.databaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := database.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
 	tenant, err := tenantID(ctx, pool, c.tenant)
 	if err != nil {
 		return err
@@ -102,7 +98,7 @@ func runOnboard(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 
-	b, err := openBridge(pool, store, bridgeSettings{c.gatewayURL, c.cmID, c.publicURL}, log, nil)
+	b, _, err := openBridge(pool, store, bridgeSettings{gatewayURL: c.gatewayURL, cmID: c.cmID, publicURL: c.publicURL}, log, nil)
 	if err != nil {
 		return err
 	}

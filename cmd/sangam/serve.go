@@ -20,7 +20,6 @@ import (
 	"github.com/sangamhealth/sangam/abdm"
 	"github.com/sangamhealth/sangam/abdm/abha"
 	"github.com/sangamhealth/sangam/bridge"
-	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/hip"
 	"github.com/sangamhealth/sangam/hiu"
 	"github.com/sangamhealth/sangam/jobs"
@@ -118,14 +117,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 
-	pool, err := database.Open(ctx, c.databaseURL)
+	pool, err := openMigratedPool(ctx, c.databaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := database.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -136,7 +132,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 
 	// The ABDM side: the bridge with its gateway client and verifier.
-	abdmBridge, err := openBridge(pool, keyStore, bridgeSettings{c.gatewayURL, c.cmID, c.publicURL}, log, func(cfg *bridge.Config) {
+	abdmBridge, gateway, err := openBridge(pool, keyStore, bridgeSettings{gatewayURL: c.gatewayURL, cmID: c.cmID, publicURL: c.publicURL, abhaURL: c.abhaURL}, log, func(cfg *bridge.Config) {
 		cfg.Queue = bridgeQueue
 		cfg.AutoRegister = c.autoRegister
 		cfg.LinkTokens = hip.LinkTokens{Keys: keyStore}
@@ -152,16 +148,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer closeSources()
-	// The ABHA service, for the front desk's enrolment and verification.
-	abhaGateway, err := abdm.New(abdm.Config{
-		GatewayURL: c.gatewayURL, ABHAURL: c.abhaURL, CMID: c.cmID,
-		Credentials: bridge.NewCredentials(pool, keyStoreSecrets{keyStore}),
-		HTTPClient:  &http.Client{Timeout: 30 * time.Second}, Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("ABHA_URL: %w", err)
-	}
-	abhaClient, err := abha.New(abha.Config{ABDM: abhaGateway, AddressDomain: abhaAddressDomain(c.cmID), Logger: log})
+	// The ABHA service, for the front desk's enrolment and verification,
+	// over the same gateway client and sessions as the bridge.
+	abhaClient, err := abha.New(abha.Config{ABDM: gateway, AddressDomain: abhaAddressDomain(c.cmID), Logger: log})
 	if err != nil {
 		return fmt.Errorf("ABHA_URL: %w", err)
 	}

@@ -76,14 +76,11 @@ func runSourcesToken(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 
-	pool, err := database.Open(ctx, c.databaseURL)
+	pool, err := openMigratedPool(ctx, c.databaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := database.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
 	tenant, err := tenantID(ctx, pool, c.tenant)
 	if err != nil {
 		return err
