@@ -223,7 +223,10 @@ func (v *Verifier) key(ctx context.Context, tenant, kid string) (*rsa.PublicKey,
 	v.mu.Lock()
 	jwk, known := v.cached[kid]
 	stale := v.cached == nil || now.Sub(v.fetchedAt) >= v.ttl
-	mayFetch := now.Sub(v.lastAttempt) >= v.refetch
+	// The rate limit guards against floods of forged key ids; until keys
+	// have been loaded at all, every caller joins the (single) fetch
+	// instead, or callbacks arriving together at a fresh start are refused.
+	mayFetch := v.cached == nil || now.Sub(v.lastAttempt) >= v.refetch
 	v.mu.Unlock()
 
 	var fetchErr error

@@ -343,3 +343,31 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// Callbacks arriving together at a freshly started bridge all wait for the
+// first key fetch instead of being refused as "keys not loaded yet" by the
+// refetch rate limit, and the keys are fetched once.
+func TestVerifierConcurrentFirstCallbacksShareTheFetch(t *testing.T) {
+	b := setupVerifier(t)
+	b.gw.SetSessionDelay(300 * time.Millisecond)
+	tok := b.sign(t, b.signer, b.signer.CallbackClaims(b.clock.Now()))
+
+	errs := make(chan error, 2)
+	go func() {
+		_, err := b.verifier.Verify(t.Context(), testTenant, tok)
+		errs <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the first fetch is now in flight
+	go func() {
+		_, err := b.verifier.Verify(t.Context(), testTenant, tok)
+		errs <- err
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("Verify: %v", err)
+		}
+	}
+	if n := b.gw.CertsCount(); n != 1 {
+		t.Errorf("keys fetched %d times, want 1", n)
+	}
+}
