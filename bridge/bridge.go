@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // Errors callers can test for with errors.Is.
@@ -205,9 +205,9 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	inserter, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{Logger: cfg.Logger})
+	inserter, err := jobs.NewInserter(cfg.Pool, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("creating job inserter: %w", err)
+		return nil, err
 	}
 	b := &Bridge{
 		cfg:        cfg,

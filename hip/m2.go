@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/bridge"
+	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/nrces"
 	"github.com/sangamhealth/sangam/sources"
 )
@@ -119,9 +119,9 @@ func NewM2(cfg M2Config) (*M2, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	ins, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{Logger: cfg.Logger})
+	ins, err := jobs.NewInserter(cfg.Pool, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("creating the transfer job inserter: %w", err)
+		return nil, err
 	}
 	return &M2{cfg: cfg, inserter: ins}, nil
 }

@@ -464,6 +464,14 @@ func TestM2JourneyThroughSandbox(t *testing.T) {
 			t.Errorf("%s fails the gate: %v %v", rec.CareContextReference, err, fs)
 		}
 	}
+	if len(got) != len(want) {
+		// Say why: the transfer's per-context outcome and the review list.
+		rows, _ := db.Owner.Query(ctx, `SELECT reference || ' ' || status || ' ' || description FROM hip_transfer_items WHERE status <> 'DELIVERED'
+			UNION ALL SELECT 'review ' || reference || ' ' || findings::text FROM hip_review`)
+		if lines, err := pgx.CollectRows(rows, pgx.RowTo[string]); err == nil {
+			t.Logf("not delivered: %q", lines)
+		}
+	}
 	seen := map[string]bool{}
 	for ref, hfr := range want {
 		if got[ref] != 1 {

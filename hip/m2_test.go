@@ -18,7 +18,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/abdm"
 	"github.com/sangamhealth/sangam/abdm/abdmtest"
@@ -28,6 +27,7 @@ import (
 	"github.com/sangamhealth/sangam/database/databasetest"
 	"github.com/sangamhealth/sangam/demo"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
+	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/nrces"
 	"github.com/sangamhealth/sangam/patients"
 	"github.com/sangamhealth/sangam/sources"
@@ -269,10 +269,10 @@ func newM2HarnessWith(t testing.TB, sandbox bool) *m2Harness {
 	if err := h.m2.RegisterJobs(workers); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := river.NewClient(riverpgxv5.New(h.db.App), &river.Config{
-		Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 10}}, Workers: workers,
-		FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: quiet,
-	})
+	// The bridge queue as serve runs it, so that benchmarks measure what
+	// production does.
+	rc, err := jobs.New(h.db.App, jobs.Config{Workers: workers,
+		Queues: map[string]river.QueueConfig{queue: jobs.InteractiveQueue(10)}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

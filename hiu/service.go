@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/bridge"
+	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/keys"
 )
 
@@ -130,9 +130,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	// Insert-only: jobs are enqueued in callers' transactions; the workers
 	// run on the process's client (RegisterJobs).
-	inserter, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{Logger: cfg.Logger})
+	inserter, err := jobs.NewInserter(cfg.Pool, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("creating job inserter: %w", err)
+		return nil, err
 	}
 	return &Service{cfg: cfg, pool: cfg.Pool, bridge: cfg.Bridge, keys: cfg.Keys, log: cfg.Logger, inserter: inserter}, nil
 }

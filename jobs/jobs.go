@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,9 +26,20 @@ type Config struct {
 	Logger       *slog.Logger
 	// MaxWorkers bounds concurrent jobs on the default queue; 0 means 10.
 	MaxWorkers int
-	// Queues adds named queues with their own worker limits, so latency-
-	// sensitive work (the ABDM bridge) is not queued behind bulk jobs.
-	Queues map[string]int
+	// Queues adds named queues with their own settings, so latency-
+	// sensitive work (the ABDM bridge) is not queued behind bulk jobs; see
+	// InteractiveQueue.
+	Queues map[string]river.QueueConfig
+}
+
+// InteractiveQueue configures a queue whose jobs someone is waiting on: an
+// ABDM callback whose answer the gateway (and a patient's app) waits for.
+// River fetches a queue's jobs at most once per FetchCooldown (100 ms by
+// default), which adds up to that much to every hop of a callback chain
+// (inbound job, then outbound call); a short cooldown costs a few more
+// cheap fetch queries under load and cuts that wait.
+func InteractiveQueue(maxWorkers int) river.QueueConfig {
+	return river.QueueConfig{MaxWorkers: maxWorkers, FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 250 * time.Millisecond}
 }
 
 // Client is River's client over pgx transactions.
@@ -36,22 +48,42 @@ type Client = river.Client[pgx.Tx]
 // New builds a River client on pool. The pool should be the application pool
 // so that jobs obey row-level security like request handlers do.
 func New(pool *pgxpool.Pool, cfg Config) (*Client, error) {
-	rc := &river.Config{Logger: cfg.Logger}
+	rc := &river.Config{Logger: cfg.Logger, FetchCooldown: notifyCooldown}
 	if cfg.Workers != nil {
 		n := cfg.MaxWorkers
 		if n <= 0 {
 			n = 10
 		}
 		rc.Workers = cfg.Workers
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
-		for name, max := range cfg.Queues {
-			rc.Queues[name] = river.QueueConfig{MaxWorkers: max}
+		// Bulk work keeps River's default pace; see notifyCooldown.
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n, FetchCooldown: river.FetchCooldownDefault}}
+		for name, qc := range cfg.Queues {
+			rc.Queues[name] = qc
 		}
 		rc.PeriodicJobs = cfg.PeriodicJobs
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("creating job client: %w", err)
+	}
+	return client, nil
+}
+
+// notifyCooldown is the client-wide FetchCooldown. River also uses it to
+// limit how often an inserting client wakes a queue's workers (one
+// notification per queue per cooldown): at River's 100 ms default, a
+// callback arriving soon after another waits for the next poll instead of
+// being picked up at once. Queues that need their own pace set it in their
+// QueueConfig.
+const notifyCooldown = 5 * time.Millisecond
+
+// NewInserter returns an insert-only River client for a package that
+// enqueues jobs in its callers' transactions while the process's working
+// client (New) runs them.
+func NewInserter(pool *pgxpool.Pool, log *slog.Logger) (*Client, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: log, FetchCooldown: notifyCooldown})
+	if err != nil {
+		return nil, fmt.Errorf("creating job inserter: %w", err)
 	}
 	return client, nil
 }

@@ -45,6 +45,7 @@ type Builder struct {
 	cfg       Config
 	gate      *Gate
 	marshaler *jsonformat.Marshaller
+	json      *pjWriter // writes what marshaler would, faster
 }
 
 // NewBuilder returns a builder.
@@ -84,7 +85,7 @@ func NewBuilder(cfg Config) (*Builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the R4 marshaller: %w", err)
 	}
-	return &Builder{cfg: cfg, gate: g, marshaler: m}, nil
+	return &Builder{cfg: cfg, gate: g, marshaler: m, json: &pjWriter{}}, nil
 }
 
 // Built is a bundle that passed the quality gate.
@@ -116,26 +117,35 @@ func (b *Builder) Build(ctx context.Context, doc *Document) (*Built, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidDocument, rule.name, errors.Join(s.errs...))
 	}
 
-	// Base R4 on the proto, which is what jsonformat's validating
-	// unmarshaller runs after parsing; checking the proto saves re-parsing
-	// our own output, the slowest step of the gate.
+	return b.finish(ctx, rule.name+" bundle", bundle, checkNRCeS)
+}
+
+// finish validates a built bundle and writes it: base R4 on the proto
+// (what jsonformat's validating unmarshaller runs after parsing; checking
+// the proto saves re-parsing our own output, the slowest step of the gate),
+// then the profile rules on its JSON. A bundle with errors comes back as a
+// *RejectedError.
+func (b *Builder) finish(ctx context.Context, what string, bundle *bcrpb.Bundle, rules func(jobj) []Finding) (*Built, error) {
 	rep := &r4Reporter{}
 	cr := &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_Bundle{Bundle: bundle}}
 	if err := fhirvalidate.ValidateWithErrorReporter(cr, rep); err != nil {
-		return nil, fmt.Errorf("validating the %s bundle: %w", rule.name, err)
+		return nil, fmt.Errorf("validating the %s: %w", what, err)
 	}
-	data, err := b.marshaler.MarshalResource(bundle)
+	data, err := b.json.resource(bundle.ProtoReflect())
+	if errors.Is(err, errPJUnsupported) {
+		data, err = b.marshaler.MarshalResource(bundle)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("marshalling the %s bundle: %w", rule.name, err)
+		return nil, fmt.Errorf("marshalling the %s: %w", what, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	root, err := decodeBundleJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("re-reading the %s bundle: %w", rule.name, err)
+		return nil, fmt.Errorf("re-reading the %s: %w", what, err)
 	}
-	fs := append(checkNRCeS(root), r4Findings(rep.issues)...)
+	fs := append(rules(root), r4Findings(rep.issues)...)
 	checkEmpty((*findingList)(&fs), "Bundle", root, false)
 	if HasErrors(fs) {
 		return nil, &RejectedError{Bundle: data, Findings: fs}

@@ -124,6 +124,18 @@ func BenchmarkBuildSteps(b *testing.B) {
 			}
 		}
 	})
+	b.Run("fast-marshal", func(b *testing.B) {
+		// What Build uses: the same bytes as jsonformat's (see
+		// TestJSONWriterMatchesJSONFormat).
+		b.SetBytes(size)
+		for b.Loop() {
+			for _, bu := range bundles {
+				if _, err := bld.json.resource(bu.ProtoReflect()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 	b.Run("baseline-encoding-json", func(b *testing.B) {
 		// The same bundles written by encoding/json from generic maps: what
 		// a hand-rolled model would cost instead of jsonformat.

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	obspb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/observation_go_proto"
+	patpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/patient_go_proto"
 )
 
 var updateBuildGolden = flag.Bool("update-build", false, "rewrite the golden bundles in testdata/")
@@ -531,5 +534,56 @@ func TestBuildConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestDateTimesKeepTheirOffset checks the builder writes every date-time in
+// the configured zone's offset at that instant, and every date as given,
+// with the writer Build uses and with jsonformat alike.
+func TestDateTimesKeepTheirOffset(t *testing.T) {
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	locs := []*time.Location{testIST, time.UTC, newYork, time.FixedZone("NPT", 5*3600+2700), time.FixedZone("W", -3*3600)}
+	instants := []time.Time{
+		time.Date(2026, 11, 24, 23, 59, 59, 0, time.UTC),
+		time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1943, 6, 1, 20, 0, 0, 0, time.UTC),
+		time.Date(1900, 1, 1, 18, 40, 0, 0, time.UTC),
+	}
+	for _, loc := range locs {
+		for _, at := range instants {
+			want := at.In(loc).Format("2006-01-02T15:04:05-07:00")
+			obs := &obspb.Observation{Effective: &obspb.Observation_EffectiveX{Choice: &obspb.Observation_EffectiveX_DateTime{DateTime: pDateTime(at, loc)}},
+				Issued: pInstant(at, loc)}
+			fast, data, ok := jsonBoth(t, obs)
+			if !ok || !bytes.Equal(fast, data) {
+				t.Errorf("%s at %s: the writers differ (%v): %s and %s", loc, at, ok, fast, data)
+			}
+			var got struct{ EffectiveDateTime, Issued string }
+			if err := json.Unmarshal(data, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.EffectiveDateTime != want || got.Issued != want {
+				t.Errorf("%s at %s: wrote %s and %s, want %s", loc, at, got.EffectiveDateTime, got.Issued, want)
+			}
+			day := at.In(loc).Format("2006-01-02")
+			bd, err := pDate(day, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, data, ok = jsonBoth(t, &patpb.Patient{BirthDate: bd})
+			if !ok || !bytes.Equal(fast, data) {
+				t.Errorf("%s: date %s: the writers differ (%v): %s and %s", loc, day, ok, fast, data)
+			}
+			var p struct{ BirthDate string }
+			if err := json.Unmarshal(data, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.BirthDate != day {
+				t.Errorf("%s: date %s written as %s", loc, day, p.BirthDate)
+			}
+		}
 	}
 }

@@ -159,6 +159,44 @@ func convertR4Path(p string) string {
 // arrays: R4 JSON forbids them, and google/fhir drops them silently, so a
 // producer's mistake would otherwise pass unseen.
 func checkEmpty(fs *findingList, loc string, v any, inArray bool) {
+	// Conformant bundles have no empty value; finding that out without
+	// building a location for every element keeps it cheap for them.
+	if !hasEmpty(v, inArray) {
+		return
+	}
+	checkEmptyAt(fs, loc, v, inArray)
+}
+
+// hasEmpty reports whether checkEmptyAt would find anything in v.
+func hasEmpty(v any, inArray bool) bool {
+	switch x := v.(type) {
+	case nil:
+		return !inArray
+	case string:
+		return x == ""
+	case []any:
+		if len(x) == 0 {
+			return true
+		}
+		for _, item := range x {
+			if hasEmpty(item, true) {
+				return true
+			}
+		}
+	case jobj:
+		if len(x) == 0 {
+			return true
+		}
+		for _, item := range x {
+			if hasEmpty(item, false) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func checkEmptyAt(fs *findingList, loc string, v any, inArray bool) {
 	switch x := v.(type) {
 	case nil:
 		// null is allowed only inside arrays, to align primitive values with
@@ -175,14 +213,14 @@ func checkEmpty(fs *findingList, loc string, v any, inArray bool) {
 			fs.errorf(loc, "fhir-empty", "empty array; R4 JSON leaves absent elements out")
 		}
 		for i, item := range x {
-			checkEmpty(fs, loc+"["+strconv.Itoa(i)+"]", item, true)
+			checkEmptyAt(fs, loc+"["+strconv.Itoa(i)+"]", item, true)
 		}
 	case jobj:
 		if len(x) == 0 {
 			fs.errorf(loc, "fhir-empty", "empty object; R4 elements need a value or children (ele-1)")
 		}
 		for _, k := range jkeys(x) {
-			checkEmpty(fs, loc+"."+k, x[k], false)
+			checkEmptyAt(fs, loc+"."+k, x[k], false)
 		}
 	}
 }

@@ -320,8 +320,13 @@ func (j *Jobs) Poll(ctx context.Context, tenantID, sourceSystemID string) (int, 
 			return total, err
 		}
 		next := nextWatermark(watermark, ccs, j.cfg.PollBatch)
-		err = database.InTenant(ctx, j.cfg.Pool, tenantID, func(tx pgx.Tx) error {
-			for _, cc := range ccs {
+		// One transaction per care context: what runs after registering one
+		// (linking) locks per patient, and a page-wide transaction would hold
+		// many such locks in this source's order while another source's poll
+		// takes them in its own: a deadlock. Registering is idempotent, so a
+		// page cut short is simply read again from the old watermark.
+		for _, cc := range ccs {
+			err := database.InTenant(ctx, j.cfg.Pool, tenantID, func(tx pgx.Tx) error {
 				reg, created, err := UpsertCareContext(ctx, tx, sourceSystemID, cc, FoundViaPoll)
 				if err != nil {
 					return err
@@ -331,7 +336,13 @@ func (j *Jobs) Poll(ctx context.Context, tenantID, sourceSystemID string) (int, 
 						return fmt.Errorf("after registering %s: %w", reg.Reference, err)
 					}
 				}
+				return nil
+			})
+			if err != nil {
+				return total, fmt.Errorf("registering polled care contexts: %w", err)
 			}
+		}
+		err = database.InTenant(ctx, j.cfg.Pool, tenantID, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `
 				INSERT INTO source_state (source_system_id, tenant_id, poll_watermark, polled_at)
 				SELECT id, tenant_id, $2, now() FROM source_systems WHERE id::text = $1
@@ -340,7 +351,7 @@ func (j *Jobs) Poll(ctx context.Context, tenantID, sourceSystemID string) (int, 
 			return err
 		})
 		if err != nil {
-			return total, fmt.Errorf("registering polled care contexts: %w", err)
+			return total, fmt.Errorf("moving the poll watermark: %w", err)
 		}
 		total += len(ccs)
 		if len(ccs) < j.cfg.PollBatch || next.Equal(watermark) {

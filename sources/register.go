@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -86,7 +87,12 @@ func scanRegistered(row pgx.CollectableRow) (Registered, error) {
 // LookupCareContext finds a care context by the key ABDM uses. It wraps
 // ErrNotFound when the facility has no such reference.
 func LookupCareContext(ctx context.Context, tx pgx.Tx, facilityID, reference string) (Registered, error) {
-	rows, err := tx.Query(ctx, `SELECT `+registeredColumns+` WHERE facility_id::text = $1 AND reference = $2`, facilityID, reference)
+	if uuid.Validate(facilityID) != nil {
+		return Registered{}, fmt.Errorf("care context %s: facility %q: %w", reference, facilityID, ErrNotFound)
+	}
+	// Compared as a uuid, so that the (facility_id, reference) index serves
+	// the lookup: a transfer makes one per care context.
+	rows, err := tx.Query(ctx, `SELECT `+registeredColumns+` WHERE facility_id = $1::uuid AND reference = $2`, facilityID, reference)
 	if err != nil {
 		return Registered{}, fmt.Errorf("looking up care context %s: %w", reference, err)
 	}
