@@ -350,6 +350,7 @@ type Artefact struct {
 	ArtefactID  string
 	Status      string
 	HIP         string
+	HIPName     string // empty when the artefact named none
 	HITypes     []string
 	From, To    time.Time
 	DataEraseAt time.Time
@@ -397,7 +398,7 @@ func (s *Service) ConsentRequests(ctx context.Context, tenant string, f Filter) 
 			return fmt.Errorf("reading consent requests: %w", err)
 		}
 		for i := range out {
-			rows, err := tx.Query(ctx, `SELECT id::text, artefact_id, status, hip_id, hi_types,
+			rows, err := tx.Query(ctx, `SELECT id::text, artefact_id, status, hip_id, hip_name, hi_types,
 				date_from, date_to, data_erase_at, fetched_at, purged_at
 				FROM hiu_consents WHERE consent_request_id = $1 ORDER BY created_at, id`, out[i].ID)
 			if err != nil {
@@ -406,7 +407,7 @@ func (s *Service) ConsentRequests(ctx context.Context, tenant string, f Filter) 
 			out[i].Artefacts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Artefact, error) {
 				var a Artefact
 				var from, to, erase, fetched, purged *time.Time
-				err := r.Scan(&a.ID, &a.ArtefactID, &a.Status, &a.HIP, &a.HITypes, &from, &to, &erase, &fetched, &purged)
+				err := r.Scan(&a.ID, &a.ArtefactID, &a.Status, &a.HIP, &a.HIPName, &a.HITypes, &from, &to, &erase, &fetched, &purged)
 				a.From, a.To, a.DataEraseAt, a.FetchedAt, a.PurgedAt = deref(from), deref(to), deref(erase), deref(fetched), deref(purged)
 				return a, err
 			})

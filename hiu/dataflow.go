@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,9 +48,9 @@ func (s *Service) onFetch(ctx context.Context, tx pgx.Tx, cb *bridge.Callback) e
 	if err != nil {
 		return fmt.Errorf("reading artefact: %w", err)
 	}
-	hip := ""
+	var hip, hipName string
 	if d.HIP != nil {
-		hip = d.HIP.ID
+		hip, hipName = d.HIP.ID, strings.TrimSpace(d.HIP.Name)
 	}
 	contexts, err := json.Marshal(d.CareContexts)
 	if err != nil {
@@ -64,9 +65,9 @@ func (s *Service) onFetch(ctx context.Context, tx pgx.Tx, cb *bridge.Callback) e
 	if !erase.IsZero() {
 		eraseAt = &erase
 	}
-	if _, err := tx.Exec(ctx, `UPDATE hiu_consents SET fetched_at = $2, hip_id = $3, care_contexts = $4, hi_types = $5,
-		date_from = $6, date_to = $7, data_erase_at = $8, updated_at = now() WHERE id = $1`,
-		consentID, s.now(), hip, contexts, types, d.Permission.DateRange.From.Time, d.Permission.DateRange.To.Time, eraseAt); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE hiu_consents SET fetched_at = $2, hip_id = $3, hip_name = $4, care_contexts = $5, hi_types = $6,
+		date_from = $7, date_to = $8, data_erase_at = $9, updated_at = now() WHERE id = $1`,
+		consentID, s.now(), hip, hipName, contexts, types, d.Permission.DateRange.From.Time, d.Permission.DateRange.To.Time, eraseAt); err != nil {
 		return fmt.Errorf("storing artefact: %w", err)
 	}
 	if status != StatusGranted || msg.Consent.Status != abdm.ConsentGranted {

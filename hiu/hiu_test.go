@@ -275,6 +275,7 @@ type flow struct {
 	requester  fidelius.KeyMaterial
 	abha       string
 	hip        string
+	hipName    string // as the artefact names the HIP
 	erase      time.Time
 	pushBodies [][]byte
 	// hiRequestID is the REQUEST-ID of our health-information request.
@@ -294,7 +295,8 @@ func (h *harness) grant(erase time.Time) *flow {
 func (h *harness) grantUntilRequest(erase time.Time) *flow {
 	h.t.Helper()
 	ctx := context.Background()
-	f := &flow{abha: "asha." + strings.ToLower(suffix()) + "@sbx", hip: "REMOTE-HIP-1", artefact: uuid.NewString(), erase: erase}
+	f := &flow{abha: "asha." + strings.ToLower(suffix()) + "@sbx", hip: "REMOTE-HIP-1", hipName: "Remote Hospital",
+		artefact: uuid.NewString(), erase: erase}
 	now := time.Now()
 	var err error
 	f.requestID, err = h.svc.CreateConsentRequest(ctx, h.tenant, h.facility, hiu.Request{
@@ -341,7 +343,7 @@ func (h *harness) grantUntilRequest(erase time.Time) *flow {
 			"status": "GRANTED",
 			"consentDetail": map[string]any{
 				"schemaVersion": "v3", "consentId": f.artefact,
-				"patient": map[string]string{"id": f.abha}, "hip": map[string]string{"id": f.hip, "name": "Remote"},
+				"patient": map[string]string{"id": f.abha}, "hip": map[string]string{"id": f.hip, "name": f.hipName},
 				"hiu": map[string]string{"id": h.hiuID}, "consentManager": map[string]string{"id": "sbx"},
 				"requester": map[string]any{"name": "Dr. Mehta"},
 				"purpose":   map[string]string{"text": "Care Management", "code": "CAREMGT"},
@@ -547,8 +549,8 @@ func TestConsentToRecordsAndPurgeOnRevocation(t *testing.T) {
 	contexts := map[string]bool{}
 	var observationWithValue, attachments bool
 	for _, e := range entries {
-		if e.HIP != f.hip || e.Consent != f.artefact || e.ReceivedAt.IsZero() {
-			t.Fatalf("entry provenance %+v", e)
+		if e.HIP != f.hip || e.HIPName != f.hipName || e.Consent != f.artefact || e.ReceivedAt.IsZero() {
+			t.Fatalf("entry provenance: HIP %q named %q, consent %q, received %v", e.HIP, e.HIPName, e.Consent, e.ReceivedAt)
 		}
 		contexts[e.CareContext] = true
 		if e.Kind == "observation" && e.Value != "" && e.CodeSystem != "" {
@@ -564,6 +566,13 @@ func TestConsentToRecordsAndPurgeOnRevocation(t *testing.T) {
 	}
 	if !contexts["CC-LAB"] || !contexts["CC-IMG"] {
 		t.Fatalf("care contexts seen %v", contexts)
+	}
+	rs, err := h.svc.ConsentRequests(ctx, h.tenant, hiu.Filter{PatientABHAAddress: f.abha})
+	if err != nil || len(rs) != 1 || len(rs[0].Artefacts) != 1 {
+		t.Fatalf("consent requests %+v, %v", rs, err)
+	}
+	if a := rs[0].Artefacts[0]; a.HIP != f.hip || a.HIPName != f.hipName {
+		t.Fatalf("artefact's HIP %q %q, want %q %q", a.HIP, a.HIPName, f.hip, f.hipName)
 	}
 	if !observationWithValue {
 		t.Fatal("no observation with a coded value from the lab report")
@@ -630,7 +639,7 @@ func TestConsentToRecordsAndPurgeOnRevocation(t *testing.T) {
 	if left, err := h.svc.PatientRecords(ctx, h.tenant, f.abha, hiu.RecordFilter{}); err != nil || len(left) != 0 {
 		t.Fatalf("records after revocation: %d, %v", len(left), err)
 	}
-	rs, err := h.svc.ConsentRequests(ctx, h.tenant, hiu.Filter{PatientABHAAddress: f.abha})
+	rs, err = h.svc.ConsentRequests(ctx, h.tenant, hiu.Filter{PatientABHAAddress: f.abha})
 	if err != nil || len(rs) != 1 || rs[0].Status != hiu.StatusRevoked || rs[0].RevokedAt.IsZero() || rs[0].GrantedAt.IsZero() {
 		t.Fatalf("consent request after revocation: %+v %v", rs, err)
 	}
@@ -853,8 +862,8 @@ func TestWithConsentManagerAndRemoteHospital(t *testing.T) {
 		t.Fatalf("no records after the transfer: %v", err)
 	}
 	for _, e := range entries {
-		if e.HIP != hospital.HIPID() || e.CareContext == "" || e.Consent == "" {
-			t.Fatalf("provenance %+v", e)
+		if e.HIP != hospital.HIPID() || e.HIPName != hospital.Status().HIPName || e.CareContext == "" || e.Consent == "" {
+			t.Fatalf("provenance: HIP %q named %q, care context %q, consent %q", e.HIP, e.HIPName, e.CareContext, e.Consent)
 		}
 	}
 

@@ -22,8 +22,10 @@ type RecordEntry struct {
 	RecordType  string
 	RecordTitle string
 	RecordDate  time.Time
-	// Provenance.
+	// Provenance. HIPName is the HIP's name as the consent artefact gave
+	// it; empty when it gave none.
 	HIP         string
+	HIPName     string
 	CareContext string
 	Consent     string // artefact id
 	ReceivedAt  time.Time
@@ -97,10 +99,10 @@ func (s *Service) PatientRecords(ctx context.Context, tenant, patient string, f 
 		if !f.To.IsZero() {
 			to = &f.To
 		}
-		rows, err := tx.Query(ctx, `SELECT e.id, r.id::text, r.record_type, r.title, r.record_date, r.hip_id, r.care_context,
+		rows, err := tx.Query(ctx, `SELECT e.id, r.id::text, r.record_type, r.title, r.record_date, r.hip_id, c.hip_name, r.care_context,
 				r.artefact_id, r.received_at, e.kind, e.resource, e.code_system, e.code, e.display, e.summary, e.value,
 				e.unit, e.range_low, e.range_high, e.range_text, e.status, e.effective_at, e.time_text, e.detail
-			FROM hiu_entries e JOIN hiu_records r ON r.id = e.record_id
+			FROM hiu_entries e JOIN hiu_records r ON r.id = e.record_id JOIN hiu_consents c ON c.id = r.consent_id
 			WHERE (r.patient_abha_address = ANY($1) OR ($2::uuid IS NOT NULL AND r.patient_id = $2::uuid))
 			  AND (coalesce(cardinality($3::text[]), 0) = 0 OR e.kind = ANY($3))
 			  AND ($4::timestamptz IS NULL OR coalesce(e.effective_at, r.record_date, r.received_at) >= $4)
@@ -114,7 +116,7 @@ func (s *Service) PatientRecords(ctx context.Context, tenant, patient string, f 
 		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (RecordEntry, error) {
 			var e RecordEntry
 			var date, eff *time.Time
-			err := r.Scan(&e.EntryID, &e.RecordID, &e.RecordType, &e.RecordTitle, &date, &e.HIP, &e.CareContext,
+			err := r.Scan(&e.EntryID, &e.RecordID, &e.RecordType, &e.RecordTitle, &date, &e.HIP, &e.HIPName, &e.CareContext,
 				&e.Consent, &e.ReceivedAt, &e.Kind, &e.Resource, &e.CodeSystem, &e.Code, &e.Display, &e.Summary, &e.Value,
 				&e.Unit, &e.RangeLow, &e.RangeHigh, &e.RangeText, &e.Status, &eff, &e.TimeText, &e.Detail)
 			e.RecordDate, e.EffectiveAt = deref(date), deref(eff)

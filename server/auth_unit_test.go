@@ -103,7 +103,8 @@ func TestPageModel(t *testing.T) {
 	got := pageModel(st, "Doctor", "/doctor")
 	want := views.Page{Title: "Doctor", Staff: &views.StaffBar{
 		Name: "vdoctor", Roles: "Doctor, Administration", TenantName: "Kaveri", CSRFToken: "tok",
-		Nav: []views.NavLink{{Label: "Doctor", Href: "/doctor", Current: true}, {Label: "Administration", Href: "/admin"}},
+		Nav: []views.NavLink{{Label: "Doctor", Href: "/doctor", Current: true}, {Label: "Patients", Href: "/patients"},
+			{Label: "Consent requests", Href: "/doctor/consents"}, {Label: "Administration", Href: "/admin"}},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pageModel (-want +got):\n%s", diff)

@@ -86,7 +86,7 @@ func (s *Server) renderConsents(c *fiber.Ctx, status int, v views.ConsentsPage, 
 	if v.HITypes == nil {
 		v.HITypes = hiTypeChoicesFrom(nil)
 	}
-	pg := s.pageFor(c, "Consent requests", roleDoctor.home())
+	pg := s.pageFor(c, "Consent requests", navCurrent(staffFrom(c.UserContext()).Roles, consentsPath, roleDoctor.home()))
 	return render(c, status, views.ConsentsPageView(pg, v))
 }
 

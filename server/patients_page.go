@@ -137,12 +137,14 @@ func patientNotFound(err error) error {
 // patientsNavCurrent marks, in the navigation, the home of the user's
 // first role that may see the patient pages.
 func patientsNavCurrent(st *staff) string {
+	home := ""
 	for _, r := range st.Roles {
 		if slices.Contains(patientsAccess().roles, r) {
-			return r.home()
+			home = r.home()
+			break
 		}
 	}
-	return ""
+	return navCurrent(st.Roles, patientsPath, home)
 }
 
 func patientURL(id string) string { return patientsPath + "/" + url.PathEscape(id) }

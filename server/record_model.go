@@ -57,12 +57,15 @@ func externalItems(es []hiu.RecordEntry) []recordItem {
 		if at.IsZero() {
 			at = e.ReceivedAt
 		}
+		// The HIP by name, as the consent artefact gave it; by its
+		// service id when it gave none.
+		hip := cmp.Or(e.HIPName, e.HIP)
 		it := recordItem{
 			At: at, TimeText: e.TimeText, Kind: e.Kind, CodeSystem: e.CodeSystem, Code: e.Code,
 			Title: firstNonEmpty(e.Display, e.Summary, e.RecordTitle, e.Resource), Value: e.Value, Unit: e.Unit,
 			RangeLow: e.RangeLow, RangeHigh: e.RangeHigh, RangeTx: e.RangeText,
-			Facility: e.HIP, Source: "ABDM", External: true,
-			Provenance: fmt.Sprintf("From %s via ABDM · consent %s · received %s", e.HIP, e.Consent, shortClock(e.ReceivedAt)),
+			Facility: hip, Source: "ABDM", External: true,
+			Provenance: fmt.Sprintf("From %s via ABDM · consent %s · received %s", hip, e.Consent, shortClock(e.ReceivedAt)),
 		}
 		if it.Summary = e.Summary; it.Summary == it.Title {
 			it.Summary = ""

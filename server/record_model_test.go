@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sangamhealth/sangam/hiu"
 	"github.com/sangamhealth/sangam/views"
 )
 
@@ -23,7 +24,7 @@ func manyItems(n int) []recordItem {
 		if i%3 == 0 {
 			it.Kind, it.CodeSystem, it.Code = "observation", systemLOINC, codes[i%len(codes)]
 			it.Title, it.Value, it.Unit, it.RangeLow, it.RangeHigh = "Test "+it.Code, strconv.Itoa(90+i%40), "mg/dL", "70", "110"
-			it.Facility, it.Source, it.Provenance = "CITY-HOSP", "ABDM", "From CITY-HOSP via ABDM"
+			it.Facility, it.Source, it.Provenance = "City Hospital", "ABDM", "From City Hospital via ABDM"
 			it.External = true
 		}
 		out[i] = it
@@ -71,6 +72,23 @@ func TestRecordPageModel(t *testing.T) {
 			if want := map[bool]string{true: "high", false: ""}[n > 110]; e.Flag != want {
 				t.Errorf("%s %s: flag %q, want %q", e.Title, e.Value, e.Flag, want)
 			}
+		}
+	}
+}
+
+func TestExternalItemsNameTheHIP(t *testing.T) {
+	received := time.Date(2024, 5, 1, 4, 30, 0, 0, time.UTC) // 10:00 in India
+	items := externalItems([]hiu.RecordEntry{
+		{HIP: "IN_CITY_HIP", HIPName: "City Hospital", Consent: "artefact-1", ReceivedAt: received, Kind: "document", Display: "Discharge summary"},
+		{HIP: "IN_OTHER_HIP", Consent: "artefact-2", ReceivedAt: received, Kind: "document", Display: "Lab report"},
+	})
+	for i, want := range []struct{ facility, provenance string }{
+		{"City Hospital", "From City Hospital via ABDM · consent artefact-1 · received 1 May, 10:00:00"},
+		// An artefact without the HIP's name: its service id instead.
+		{"IN_OTHER_HIP", "From IN_OTHER_HIP via ABDM · consent artefact-2 · received 1 May, 10:00:00"},
+	} {
+		if got := items[i]; got.Facility != want.facility || got.Provenance != want.provenance || !got.External || got.Source != "ABDM" {
+			t.Errorf("item %d: facility %q, provenance %q, external %v, source %q; want %q, %q", i, got.Facility, got.Provenance, got.External, got.Source, want.facility, want.provenance)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func (s *Server) showRecord(c *fiber.Ctx) error {
 		items = append(items, externalItems(ext)...)
 	}
 	v := recordPageModel(p.ID, p.Summary.Name, items, q, notes)
-	return render(c, fiber.StatusOK, views.RecordPageView(s.pageFor(c, p.Summary.Name+" · record", patientsNavCurrent(st)), v))
+	return render(c, fiber.StatusOK, views.RecordPageView(s.pageFor(c, p.Summary.Name+" · record", navCurrent(st.Roles, patientsPath, patientsNavCurrent(st))), v))
 }
 
 func recordQueryFrom(c *fiber.Ctx) (recordQuery, error) {

@@ -38,8 +38,8 @@ func receiveExternal(t *testing.T, env *recordEnv, patientID, addr, facility str
 	err = database.InTenant(ctx, env.DB.App, env.Tenant, func(tx pgx.Tx) error {
 		var consent, dataReq, recordID string
 		var pageID, entryID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO hiu_consents (tenant_id, consent_request_id, artefact_id, status, hip_id)
-			VALUES (app_tenant_id(), $1, 'artefact-xyz', 'granted', 'CITY-HOSP') RETURNING id::text`, reqID).Scan(&consent); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO hiu_consents (tenant_id, consent_request_id, artefact_id, status, hip_id, hip_name)
+			VALUES (app_tenant_id(), $1, 'artefact-xyz', 'granted', 'CITY-HOSP', 'City Hospital') RETURNING id::text`, reqID).Scan(&consent); err != nil {
 			return fmt.Errorf("consent: %w", err)
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO hiu_data_requests (tenant_id, consent_id, key_name, nonce, hi_exchange_id, status, expires_at)
@@ -102,6 +102,10 @@ func TestRecordPage(t *testing.T) {
 		j := max(strings.Index(page, "Could not be shown"), strings.Index(page, "could not be read just now"))
 		t.Errorf("some of the patient's own records could not be shown: %s", page[max(j-300, 0):min(j+400, len(page))])
 	}
+	// The navigation marks where the record belongs: the patients.
+	if !strings.Contains(page, `<a href="/patients" aria-current="page">Patients</a>`) {
+		t.Error("the record page does not mark Patients as current in the doctor's navigation")
+	}
 	// Own entries, read live from each source system the patient is in.
 	systems := map[string]bool{}
 	for _, l := range p.Links {
@@ -113,8 +117,11 @@ func TestRecordPage(t *testing.T) {
 		t.Errorf("record page shows entries from %d of the patient's source systems, want at least 2", len(systems))
 	}
 	// External entries, with where they came from.
-	if !strings.Contains(page, "From CITY-HOSP via ABDM · consent artefact-xyz · received") {
-		t.Error("record page has no provenance for the received record")
+	if !strings.Contains(page, "From City Hospital via ABDM · consent artefact-xyz · received") {
+		t.Error("record page has no provenance naming the hospital for the received record")
+	}
+	if !strings.Contains(page, `<option value="City Hospital">City Hospital</option>`) {
+		t.Error("the facility filter does not offer the other hospital by name")
 	}
 	if !strings.Contains(page, "<svg") || !strings.Contains(page, "Hemoglobin A1c over time") || !strings.Contains(page, "<polyline") {
 		t.Error("record page has no trend chart for the HbA1c series")

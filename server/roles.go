@@ -75,14 +75,47 @@ func homeOf(rs []role) string {
 	return rs[0].home()
 }
 
-// navFor is the navigation of a user with roles rs on page current: one
-// entry per role they hold.
+// sections are the pages of a role's daily work that the navigation
+// lists after the role's home, so that they are one click from anywhere.
+func (r role) sections() []views.NavLink {
+	switch r {
+	case roleDoctor:
+		return []views.NavLink{{Label: "Patients", Href: patientsPath}, {Label: "Consent requests", Href: consentsPath}}
+	}
+	return nil
+}
+
+// navFor is the navigation of a user with roles rs on page current: per
+// role they hold, its home and then its sections. A page two roles share
+// is listed once, under the first.
 func navFor(rs []role, current string) []views.NavLink {
 	links := make([]views.NavLink, 0, len(rs))
+	add := func(l views.NavLink) {
+		if slices.ContainsFunc(links, func(have views.NavLink) bool { return have.Href == l.Href }) {
+			return
+		}
+		l.Current = l.Href == current
+		links = append(links, l)
+	}
 	for _, r := range rs {
-		links = append(links, views.NavLink{Label: r.label(), Href: r.home(), Current: r.home() == current})
+		add(views.NavLink{Label: r.label(), Href: r.home()})
+		for _, l := range r.sections() {
+			add(l)
+		}
 	}
 	return links
+}
+
+// navCurrent is what a page at href marks as current in the navigation
+// of a user with roles rs: href when the navigation lists it, else
+// fallback (e.g. the home of the role the page belongs to).
+func navCurrent(rs []role, href, fallback string) string {
+	for _, l := range navFor(rs, "") {
+		if l.Href == href {
+			return href
+		}
+	}
+	return fallback
 }
 
 // access is the set of roles a route allows.

@@ -14,7 +14,8 @@ type DoctorHome struct {
 	Facilities []FacilityRef
 }
 
-// DoctorPage shows what a doctor will do; none of it is built yet.
+// DoctorPage leads a doctor to the patients and their whole records, and
+// to the consent requests for records held by other hospitals.
 func DoctorPage(p Page, v DoctorHome) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -44,11 +45,7 @@ func DoctorPage(p Page, v DoctorHome) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Doctor</h1><p class=\"lead\">See each patient's whole record, from this group's systems and from other hospitals with the patient's consent.</p><section class=\"card\" aria-labelledby=\"patient-index\"><h2 id=\"patient-index\">Patient index</h2><p>Find a patient by ABHA, mobile number or name, and see their ids in every system of the group. <a href=\"/patients\">Open the patient list</a></p></section><section class=\"card\" aria-labelledby=\"consents\"><h2 id=\"consents\">Consent requests</h2><p>Ask a patient for consent to fetch their records from other hospitals, and follow each request. <a href=\"/doctor/consents\">Open consent requests</a></p></section><div class=\"grid\">")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = comingLater(Later{Title: "Patients", What: "One record per patient that joins visits, lab reports, imaging and prescriptions from every system of your facilities with records shared by other hospitals, each marked with where it came from."}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Doctor</h1><p class=\"lead\">See each patient's whole record, from this group's systems and from other hospitals with the patient's consent.</p><div class=\"grid\"><section class=\"card\" aria-labelledby=\"patient-index\"><h2 id=\"patient-index\">Patients</h2><p>Find a patient by ABHA, mobile number or name. Their whole record puts visits, lab results and trends, imaging and prescriptions from every system of the group next to the records other hospitals shared, each marked with where it came from.</p><p><a href=\"/patients\" data-testid=\"doctor-patients\">Open the patient list</a></p></section><section class=\"card\" aria-labelledby=\"consents\"><h2 id=\"consents\">Consent requests</h2><p>Ask a patient for consent to fetch their records from other hospitals, and follow each request until the records arrive.</p><p><a href=\"/doctor/consents\" data-testid=\"doctor-consents\">Open consent requests</a></p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -36,7 +36,9 @@
 // GCM IV from the key material. Then health-information/notify with
 // DELIVERED/ERRORED per care context (consented contexts it has no record
 // for are reported ERRORED, never left out). LinkPatient links a patient's
-// records the HIP-initiated way (generate-token, link/carecontext).
+// records the HIP-initiated way (generate-token, link/carecontext); with
+// LinkAtStart the hospital does so for every patient by itself once the
+// gateway answers, as a hospital links a visit when it registers it.
 //
 // # Remote HIU
 //

@@ -35,6 +35,9 @@ type HIPLink struct {
 	LinkRequestID  string            `json:"link_request_id,omitempty"`
 	Records        []Record          `json:"records"`
 	StartedAt      time.Time         `json:"started_at"`
+	// retry marks a failure that sending again later may cure: a gateway
+	// call that did not get through (abdm.Retryable).
+	retry bool
 }
 
 // HIP-initiated link statuses.
@@ -287,7 +290,7 @@ func (h *Hospital) LinkPatient(ctx context.Context, abhaAddress string) (HIPLink
 	_, err := h.call(ctx, abdm.Request{Path: abdm.PathGenerateToken, HIPID: h.cfg.HIPID, RequestID: l.TokenRequestID,
 		Body: abdm.GenerateTokenRequest{ABHANumber: number, ABHAAddress: p.ABHAAddress, Name: p.Name, Gender: abdm.Gender(p.Gender), YearOfBirth: p.YearOfBirth}})
 	if err != nil {
-		h.failLink(l, &abdm.ErrorDetail{Code: "ABDM-9999", Message: err.Error()})
+		h.failCall(l, err)
 	}
 	return h.linkSnapshot(l), nil
 }
@@ -303,7 +306,7 @@ func (h *Hospital) linkWith(ctx context.Context, l *HIPLink, token string) (HIPL
 	_, err := h.call(ctx, abdm.Request{Path: abdm.PathLinkCareContext, HIPID: h.cfg.HIPID, LinkToken: token, RequestID: l.LinkRequestID,
 		Body: abdm.LinkCareContextRequest{ABHANumber: strings.ReplaceAll(p.ABHANumber, "-", ""), ABHAAddress: l.ABHAAddress, Patient: groups(l.Records, true)}})
 	if err != nil {
-		h.failLink(l, &abdm.ErrorDetail{Code: "ABDM-9999", Message: err.Error()})
+		h.failCall(l, err)
 	}
 	return h.linkSnapshot(l), nil
 }
@@ -312,6 +315,15 @@ func (h *Hospital) failLink(l *HIPLink, e *abdm.ErrorDetail) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	l.Status, l.Error = LinkFailed, e
+	h.changedLocked()
+}
+
+// failCall fails a link whose gateway call failed, noting whether trying
+// again later may succeed.
+func (h *Hospital) failCall(l *HIPLink, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l.Status, l.Error, l.retry = LinkFailed, &abdm.ErrorDetail{Code: "ABDM-9999", Message: err.Error()}, abdm.Retryable(err)
 	h.changedLocked()
 }
 

@@ -58,6 +58,13 @@ type Config struct {
 	// ManualDataRequests stops the HIU from fetching artefacts and asking
 	// for data by itself when consent is granted.
 	ManualDataRequests bool
+	// LinkAtStart links every patient's records with the consent manager
+	// the HIP-initiated way (generate-token, link/carecontext), as a
+	// hospital does when it registers a visit, so that patients find them
+	// linked in the PHR app. It runs in the background after New (and
+	// again after Reset): it waits for the gateway to answer, which it
+	// need not do yet when New returns, and logs what fails.
+	LinkAtStart bool
 	// HTTPClient makes the gateway calls and data pushes. Default: 30 s
 	// timeout.
 	HTTPClient *http.Client
@@ -121,8 +128,9 @@ type Hospital struct {
 	cancel  context.CancelFunc
 	workers sync.WaitGroup
 
-	mu      sync.Mutex
-	changed chan struct{}
+	mu          sync.Mutex
+	changed     chan struct{}
+	stopLinking context.CancelFunc // the linking at start in progress, if any
 	state
 }
 
@@ -196,6 +204,9 @@ func New(cfg Config) (*Hospital, error) {
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.mux = h.routes()
+	if cfg.LinkAtStart {
+		h.startLinking()
+	}
 	return h, nil
 }
 
@@ -209,12 +220,16 @@ func (h *Hospital) Close() error {
 }
 
 // Reset forgets links, consents, requests and received data. Records stay
-// loaded.
+// loaded. With LinkAtStart, the records are linked again in the
+// background.
 func (h *Hospital) Reset() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.state = newState()
 	h.changedLocked()
+	h.mu.Unlock()
+	if h.cfg.LinkAtStart {
+		h.startLinking()
+	}
 }
 
 // ServeHTTP serves the bridge, the data push URL and the control API
