@@ -1,5 +1,7 @@
 package demo
 
+import "time"
+
 // The clinical vocabulary of the demo systems. Each vendor stores its own
 // local codes; the mapping files in sources/mappings translate them to
 // LOINC, SNOMED CT and UCUM. The standard codes were chosen for
@@ -177,3 +179,20 @@ var (
 	pathologists = []string{"Dr. Sunil Pai", "Dr. Archana Kulkarni"}
 	radiologists = []string{"Dr. Vivek Menon", "Dr. Harini Subramanian"}
 )
+
+// procedure is one procedure as both HIS vendors record it: MediSoft by
+// its own code, CareWare by SNOMED CT concept id.
+type procedure struct {
+	msCode, msName     string
+	snomed, snomedName string
+	anaesthesia        string        // GA, SA, LA
+	after              time.Duration // from admission to the start
+	takes              time.Duration
+}
+
+// proceduresFor names the procedure an admission for a condition (by
+// ICD-10) usually has; medical admissions have none.
+var proceduresFor = map[string]procedure{
+	"K35.8": {"SUR-APPX-LAP", "Laparoscopic appendicectomy", "6025007", "Laparoscopic appendectomy", "GA", 4 * time.Hour, 65 * time.Minute},
+	"I21.9": {"CAR-PTCA", "Primary coronary angioplasty with stent", "41339005", "Coronary angioplasty", "LA", time.Hour, 80 * time.Minute},
+}

@@ -50,6 +50,10 @@ func (b *dataBuilder) next(name string) int {
 func buildVendorData(people []Person) map[string]vendorData {
 	b := &dataBuilder{data: map[string]vendorData{}, counters: map[string]int{}}
 	for _, p := range people {
+		if p.ID == ClaimsPersonID {
+			b.claimsCase(p)
+			continue
+		}
 		conditions := personConditions(p)
 		for _, hfr := range facilitiesOf(p) {
 			rng := rand.New(rand.NewPCG(demoSeed, hash(p.ID+hfr)))
@@ -113,6 +117,9 @@ func personConditions(p Person) []diagnosis {
 
 // encounter is a vendor-neutral visit or admission.
 type encounter struct {
+	// id is the HIS's number for it when fixed in advance (the claims
+	// case); empty means the next of the vendor's sequence.
+	id         string
 	at, end    time.Time
 	dept, doc  string
 	dx         []diagnosis
@@ -120,6 +127,7 @@ type encounter struct {
 	inpatient  bool
 	summary    string
 	vitalsRead []float64 // in vitals order; temperature in °F
+	procs      []procedure
 }
 
 func (b *dataBuilder) facility(rng *rand.Rand, p Person, hfr string, conditions []diagnosis) {
@@ -154,25 +162,36 @@ func (b *dataBuilder) facility(rng *rand.Rand, p Person, hfr string, conditions 
 			adm.at = at.Add(2 * time.Hour)
 			adm.end = adm.at.AddDate(0, 0, 2+rng.IntN(5))
 			adm.summary = dischargeSummary(adm, rng)
+			if pr, ok := proceduresFor[d.icd10]; ok {
+				adm.procs = []procedure{pr}
+			}
 			encs = append(encs, adm)
 		}
 	}
 	slices.SortStableFunc(encs, func(a, c encounter) int { return a.at.Compare(c.at) })
 
+	var hisIDs []string // the HIS's id of each encounter
 	switch his.Vendor {
 	case "medisoft":
-		b.medisoft(his, p, encs)
+		hisIDs = b.medisoft(his, p, encs)
 	case "careware":
-		b.careware(his, p, encs)
+		hisIDs = b.careware(his, p, encs)
 	}
+	var labs map[int][]string
 	if r, ok := recs["lims"]; ok {
-		b.labtrack(rng, r, his, encs, p)
+		labs = b.labtrack(rng, r, his, encs, p)
 	}
 	if r, ok := recs["ris"]; ok {
 		b.radview(rng, r, encs)
 	}
 	if r, ok := recs["pharmacy"]; ok {
 		b.pharmaone(rng, r, encs)
+	}
+	if r, ok := recs["billing"]; ok {
+		// Its own random stream: billing came later, and adding it must
+		// not change what the other systems hold.
+		brng := rand.New(rand.NewPCG(demoSeed, hash(p.ID+hfr+"billdesk")))
+		b.billdesk(brng, r, p, encs, hisIDs, labs)
 	}
 }
 
@@ -246,7 +265,9 @@ func wall(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
 }
 
-func (b *dataBuilder) medisoft(r PersonRecord, p Person, encs []encounter) {
+// medisoft writes the person's MediSoft rows and returns each encounter's
+// visit or admission number.
+func (b *dataBuilder) medisoft(r PersonRecord, p Person, encs []encounter) []string {
 	site := siteCodes["medisoft"][r.FacilityHFRID]
 	letter := site[1:2]
 	first, middle, last := splitName(r.Name)
@@ -254,16 +275,29 @@ func (b *dataBuilder) medisoft(r PersonRecord, p Person, encs []encounter) {
 	created := wall(encs[0].at.Add(-20 * time.Minute))
 	b.add("medisoft", "patient_master", r.LocalID, site, first, nullable(middle), nullable(last), sex, dateOrNil(r.BirthDate),
 		nullable(r.Mobile), nullable(r.ABHANumber), nullable(r.ABHAAddress), p.Address, p.PinCode, created, created)
-	for _, e := range encs {
+	ids := make([]string, len(encs))
+	for k, e := range encs {
 		if e.inpatient {
-			ip := fmt.Sprintf("IP%s%05d", letter, b.next("medisoft-ip"))
+			ip := e.id
+			if ip == "" {
+				ip = fmt.Sprintf("IP%s%05d", letter, b.next("medisoft-ip"))
+			}
+			ids[k] = ip
 			b.add("medisoft", "ipd_admission", ip, site, r.LocalID, wall(e.at), wall(e.end), pickWard(e), e.doc, e.summary, wall(e.end.Add(3*time.Hour)))
 			for i, d := range e.dx {
 				b.add("medisoft", "admission_diagnosis", ip, i+1, d.icd10, d.icd10Text)
 			}
+			for i, pr := range e.procs {
+				start := e.at.Add(pr.after)
+				b.add("medisoft", "ipd_procedure", ip, i+1, pr.msCode, pr.msName, wall(start), wall(start.Add(pr.takes)), e.doc, nullable(pr.anaesthesia))
+			}
 			continue
 		}
-		v := fmt.Sprintf("V%s%06d", letter, b.next("medisoft-visit"))
+		v := e.id
+		if v == "" {
+			v = fmt.Sprintf("V%s%06d", letter, b.next("medisoft-visit"))
+		}
+		ids[k] = v
 		b.add("medisoft", "opd_visit", v, site, r.LocalID, wall(e.at), e.dept, e.doc, e.complaint, wall(e.at.Add(40*time.Minute)))
 		for i, d := range e.dx {
 			b.add("medisoft", "visit_diagnosis", v, i+1, d.icd10, d.icd10Text)
@@ -272,6 +306,7 @@ func (b *dataBuilder) medisoft(r PersonRecord, p Person, encs []encounter) {
 			b.add("medisoft", "vitals", v, vt.msCode, e.vitalsRead[i], vt.msUnit, wall(e.at.Add(-10*time.Minute)))
 		}
 	}
+	return ids
 }
 
 func pickWard(e encounter) string {
@@ -288,7 +323,9 @@ func pickWard(e encounter) string {
 	return "Medical ward"
 }
 
-func (b *dataBuilder) careware(r PersonRecord, p Person, encs []encounter) {
+// careware writes the person's CareWare rows and returns each encounter's
+// id. Medical records codes inpatient stays in ICD-10 too.
+func (b *dataBuilder) careware(r PersonRecord, p Person, encs []encounter) []string {
 	person := 1000 + b.next("careware-person")
 	gender := map[string]int16{"M": 1, "F": 2}[r.Gender]
 	var birth, phone, health any
@@ -303,17 +340,35 @@ func (b *dataBuilder) careware(r PersonRecord, p Person, encs []encounter) {
 	}
 	b.add("careware", "persons", int64(person), r.LocalID, r.Name, gender, birth, phone, health, nullable(r.ABHAAddress),
 		p.Address, p.PinCode, encs[0].at.Add(-20*time.Minute))
-	for _, e := range encs {
-		enc := int64(700000 + b.next("careware-enc"))
+	ids := make([]string, len(encs))
+	for k, e := range encs {
+		var enc int64
+		if e.id == "" {
+			enc = int64(700000 + b.next("careware-enc"))
+		} else {
+			var err error
+			if enc, err = strconv.ParseInt(e.id, 10, 64); err != nil {
+				panic("demo: CareWare encounter ids are numbers, got " + e.id)
+			}
+		}
+		ids[k] = strconv.FormatInt(enc, 10)
 		typ, end := "OP", e.at.Add(25*time.Minute)
 		if e.inpatient {
 			typ, end = "IP", e.end
 		}
 		b.add("careware", "encounters", enc, int64(person), typ, e.at, end, e.dept, e.doc, e.complaint, end.Add(time.Hour))
 		for i, d := range e.dx {
-			b.add("careware", "problems", enc, i+1, d.cwCode, d.cwText)
+			var icd any
+			if e.inpatient {
+				icd = d.icd10
+			}
+			b.add("careware", "problems", enc, i+1, d.cwCode, d.cwText, icd)
 		}
 		if e.inpatient {
+			for _, pr := range e.procs {
+				start := e.at.Add(pr.after)
+				b.add("careware", "procedures_done", int64(b.next("careware-proc")), enc, pr.snomed, pr.msName, start, start.Add(pr.takes), e.doc)
+			}
 			b.add("careware", "discharge_notes", enc, e.summary, e.doc, e.end)
 			continue
 		}
@@ -325,9 +380,12 @@ func (b *dataBuilder) careware(r PersonRecord, p Person, encs []encounter) {
 			b.add("careware", "observations", int64(b.next("careware-obs")), enc, vt.cwName, fmtNum(x, dec), vt.cwUnit, e.at.Add(-10*time.Minute))
 		}
 	}
+	return ids
 }
 
-func (b *dataBuilder) labtrack(rng *rand.Rand, r, his PersonRecord, encs []encounter, p Person) {
+// labtrack writes the person's LabTrack rows and returns the panels
+// ordered at each encounter (by index), for the bill.
+func (b *dataBuilder) labtrack(rng *rand.Rand, r, his PersonRecord, encs []encounter, p Person) map[int][]string {
 	branch := siteCodes["labtrack"][r.FacilityHFRID]
 	var contact, hospMRN any
 	if r.Mobile != "" {
@@ -342,10 +400,12 @@ func (b *dataBuilder) labtrack(rng *rand.Rand, r, his PersonRecord, encs []encou
 	age := demoAnchor.Year() - p.BirthDate.Year()
 	b.add("labtrack", "lab_patient", r.LocalID, branch, strings.ToUpper(r.Name), r.Gender, dateOrNil(r.BirthDate), age, contact, hospMRN,
 		wall(encs[0].at.Add(30*time.Minute)))
-	for _, e := range encs {
+	ordered := map[int][]string{}
+	for k, e := range encs {
 		if e.inpatient || rng.IntN(10) >= 7 {
 			continue
 		}
+		ordered[k] = panelsFor[e.dx[0].icd10]
 		for _, pc := range panelsFor[e.dx[0].icd10] {
 			pn := panelByCode(pc)
 			order := fmt.Sprintf("ORD-%06d", 100000+b.next("labtrack-order"))
@@ -367,6 +427,7 @@ func (b *dataBuilder) labtrack(rng *rand.Rand, r, his PersonRecord, encs []encou
 			}
 		}
 	}
+	return ordered
 }
 
 func panelByCode(code string) panel {

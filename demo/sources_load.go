@@ -25,9 +25,11 @@ var vendorColumns = map[string][]string{
 	"vitals":              {"visit_no", "param_code", "value", "unit", "recorded_at"},
 	"ipd_admission":       {"ip_no", "site_code", "mrn", "admit_dt", "discharge_dt", "ward", "consultant", "discharge_summary", "modified_on"},
 	"admission_diagnosis": {"ip_no", "seq", "icd10", "diagnosis_desc"},
+	"ipd_procedure":       {"ip_no", "seq", "proc_code", "proc_name", "start_dt", "end_dt", "surgeon", "anaesthesia"},
 	"persons":             {"person_id", "uhid", "full_name", "gender_cd", "birth_date", "phone", "health_id", "phr_address", "addr", "pincode", "last_update"},
 	"encounters":          {"enc_id", "person_id", "enc_type", "start_ts", "end_ts", "speciality", "doctor_name", "notes", "last_update"},
-	"problems":            {"enc_id", "seq", "problem_cd", "problem_text"},
+	"problems":            {"enc_id", "seq", "problem_cd", "problem_text", "icd10_cd"},
+	"procedures_done":     {"proc_id", "enc_id", "sct_code", "proc_text", "done_from", "done_to", "done_by"},
 	"observations":        {"obs_id", "enc_id", "obs_name", "obs_value", "obs_unit", "taken_at"},
 	"discharge_notes":     {"enc_id", "note_text", "signed_by", "signed_at"},
 	"lab_patient":         {"lab_pid", "branch", "patient_name", "gender", "dob", "age_years", "contact_no", "hosp_mrn", "registered_at"},
@@ -38,15 +40,19 @@ var vendorColumns = map[string][]string{
 	"customer":            {"cust_id", "store_id", "cust_name", "mobile", "yob", "gender", "created"},
 	"rx_order":            {"rx_no", "cust_id", "store_id", "ordered_at", "prescriber", "status", "updated_at"},
 	"rx_line":             {"rx_no", "line_no", "drug_code", "drug_name", "dose", "frequency", "duration_days", "qty"},
+	"bd_patient":          {"uhid", "pat_name", "sex", "dob", "mobile", "created_at"},
+	"bill_hdr":            {"bill_no", "uhid", "bill_type", "adm_no", "admit_dt", "disch_dt", "bill_dt", "bill_status", "payer", "consultant", "gross_amt", "disc_amt", "tax_amt", "net_amt", "updated_at"},
+	"bill_line":           {"bill_no", "line_no", "svc_group", "item_code", "item_name", "svc_date", "qty", "uom", "rate", "amount", "disc", "cgst", "sgst"},
 }
 
 // tableOrder loads parents before children.
 var tableOrder = []string{
-	"patient_master", "opd_visit", "visit_diagnosis", "vitals", "ipd_admission", "admission_diagnosis",
-	"persons", "encounters", "problems", "observations", "discharge_notes",
+	"patient_master", "opd_visit", "visit_diagnosis", "vitals", "ipd_admission", "admission_diagnosis", "ipd_procedure",
+	"persons", "encounters", "problems", "procedures_done", "observations", "discharge_notes",
 	"lab_patient", "lab_order", "lab_result",
 	"ris_patient", "study",
 	"customer", "rx_order", "rx_line",
+	"bd_patient", "bill_hdr", "bill_line",
 }
 
 // installationParams names, per vendor, the installation parameter its
@@ -76,7 +82,7 @@ func SourceConfig(vendor, hfrID, dsnEnv string) map[string]any {
 
 // LoadSources builds the demo vendors' databases: one schema per vendor
 // (demo_medisoft, demo_careware, demo_labtrack, demo_radview,
-// demo_pharmaone) filled from People(), readable by SourceRole. The schemas
+// demo_pharmaone, demo_billdesk) filled from People(), readable by SourceRole. The schemas
 // are replaced on every run (their data is generated, never edited). Then
 // each of g's source systems whose config names no connector yet is pointed
 // at its vendor's mapping file, reading the database whose URL is in the

@@ -13,7 +13,7 @@ import (
 // the same Person; family members may share a mobile number and are still
 // different people.
 type Person struct {
-	ID          string // P001 ... P200
+	ID          string // P001 ... P200, and P201 the claims case
 	Name        string
 	Gender      string // M or F
 	BirthDate   time.Time
@@ -32,7 +32,7 @@ type Person struct {
 // loading and undone by the mapping files.
 type PersonRecord struct {
 	FacilityHFRID string
-	SourceCode    string // the source_systems code: his, lims, ris, pharmacy
+	SourceCode    string // the source_systems code: his, lims, ris, pharmacy, billing
 	Vendor        string
 	LocalID       string
 	Name          string
@@ -54,8 +54,12 @@ var demoAnchor = time.Date(2025, 10, 31, 0, 0, 0, 0, time.UTC)
 // demoSeed seeds every random choice of the demo data.
 const demoSeed = 20241124
 
-// PeopleCount is how many people the demo holds.
-const PeopleCount = 200
+// PeopleCount is how many people the demo holds: the generated ones and
+// the claims case (ClaimsPersonID).
+const PeopleCount = generatedPeople + 1
+
+// generatedPeople is how many people are drawn at random.
+const generatedPeople = 200
 
 // demoSystem is one system of one facility that holds patient records.
 type demoSystem struct {
@@ -97,14 +101,14 @@ func demoFacilities() map[string][]*demoSystem {
 // People returns the demo's people, the same on every call: ~200 people
 // over the three facilities, about one in five seen at two of them with a
 // small difference in spelling, date of birth or mobile, about four in ten
-// with ABHA.
+// with ABHA; and last, the claims case (see Claims).
 func People() []Person {
 	rng := rand.New(rand.NewPCG(demoSeed, 1))
 	facilities := demoFacilities()
 	hfrs := []string{"IN2910000231", "IN2910000587", "IN2910000944"}
 	var people []Person
 	reviewCases := 0
-	for i := range PeopleCount {
+	for i := range generatedPeople {
 		p := newPerson(rng, i+1)
 		if i > 0 && rng.IntN(100) < 4 {
 			// Spouses and parents share a phone.
@@ -126,9 +130,29 @@ func People() []Person {
 			plantReviewCase(&p, visited[1])
 			reviewCases++
 		}
+		addBillingRecord(&p)
 		people = append(people, p)
 	}
-	return people
+	return append(people, claimsPerson())
+}
+
+// addBillingRecord gives everyone registered at the Mysuru hospital a
+// record in its billing system, which registers patients by the HIS's UHID
+// and name as the HIS has them, and keeps no ABHA. It draws no random
+// numbers, so the other systems' records are as they were before billing
+// joined the demo.
+func addBillingRecord(p *Person) {
+	for _, r := range p.Records {
+		if r.FacilityHFRID != billingHFRID || r.SourceCode != "his" {
+			continue
+		}
+		rec := r
+		rec.SourceCode, rec.Vendor = "billing", "billdesk"
+		rec.ABHANumber, rec.ABHAAddress = "", ""
+		rec.Differences = append([]string(nil), r.Differences...)
+		p.Records = append(p.Records, rec)
+		return
+	}
 }
 
 func newPerson(rng *rand.Rand, n int) Person {

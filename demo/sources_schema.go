@@ -70,6 +70,18 @@ CREATE TABLE admission_diagnosis (
     diagnosis_desc text NOT NULL,
     PRIMARY KEY (ip_no, seq)
 );
+-- Procedures done during a stay, by MediSoft's own procedure codes.
+CREATE TABLE ipd_procedure (
+    ip_no       text NOT NULL REFERENCES ipd_admission,
+    seq         integer NOT NULL,
+    proc_code   text NOT NULL,             -- SUR-APPX-LAP, CAR-PTCA ...
+    proc_name   text NOT NULL,
+    start_dt    timestamp NOT NULL,
+    end_dt      timestamp,
+    surgeon     text NOT NULL,
+    anaesthesia text,                      -- GA, SA, LA
+    PRIMARY KEY (ip_no, seq)
+);
 CREATE INDEX opd_visit_mrn ON opd_visit (mrn, visit_dt);
 CREATE INDEX ipd_admission_mrn ON ipd_admission (mrn, admit_dt);
 CREATE INDEX patient_master_mobile ON patient_master (right(regexp_replace(mobile_no, '\D', '', 'g'), 10));
@@ -104,7 +116,17 @@ CREATE TABLE problems (
     seq          integer NOT NULL,
     problem_cd   text NOT NULL,            -- CareWare's own codes
     problem_text text NOT NULL,
+    icd10_cd     text,                     -- added by medical records when an inpatient stay is coded
     PRIMARY KEY (enc_id, seq)
+);
+CREATE TABLE procedures_done (
+    proc_id   bigint PRIMARY KEY,
+    enc_id    bigint NOT NULL REFERENCES encounters,
+    sct_code  text NOT NULL,               -- SNOMED CT concept id
+    proc_text text NOT NULL,
+    done_from timestamptz NOT NULL,
+    done_to   timestamptz,
+    done_by   text NOT NULL
 );
 CREATE TABLE observations (
     obs_id    bigint PRIMARY KEY,
@@ -121,6 +143,7 @@ CREATE TABLE discharge_notes (
     signed_at timestamptz NOT NULL
 );
 CREATE INDEX encounters_person ON encounters (person_id, start_ts);
+CREATE INDEX procedures_done_enc ON procedures_done (enc_id);
 `},
 	{"labtrack", "demo_labtrack", `
 CREATE TABLE lab_patient (
@@ -225,5 +248,54 @@ CREATE TABLE rx_line (
     PRIMARY KEY (rx_no, line_no)
 );
 CREATE INDEX rx_order_cust ON rx_order (cust_id, ordered_at);
+`},
+	// Billdesk keeps its own patient register keyed by the HIS's UHID, a
+	// bill header per OPD visit or inpatient stay (pointing at the HIS
+	// encounter) and a line per charge. Amounts are numeric rupees; the
+	// header's net_amt is what the patient or payer owes, taxes included.
+	{"billdesk", "demo_billdesk", `
+CREATE TABLE bd_patient (
+    uhid       text PRIMARY KEY,           -- the HIS UHID: CW/2024/000123
+    pat_name   text NOT NULL,
+    sex        char(1) NOT NULL,           -- M, F
+    dob        date,
+    mobile     text,                       -- 10 digits
+    created_at timestamp NOT NULL
+);
+CREATE TABLE bill_hdr (
+    bill_no     text PRIMARY KEY,          -- MYS-IP-2025-00012, MYS-OP-2025-00345
+    uhid        text NOT NULL REFERENCES bd_patient,
+    bill_type   char(2) NOT NULL,          -- IP, OP
+    adm_no      text NOT NULL,             -- the HIS encounter of the stay or visit
+    admit_dt    timestamp NOT NULL,
+    disch_dt    timestamp,
+    bill_dt     timestamp NOT NULL,        -- local time, no zone
+    bill_status char(1) NOT NULL,          -- F final, D draft, C cancelled
+    payer       text NOT NULL,             -- SELF, PMJAY, INSURANCE
+    consultant  text,
+    gross_amt   numeric(12,2) NOT NULL,    -- sum of line amounts
+    disc_amt    numeric(12,2) NOT NULL,
+    tax_amt     numeric(12,2) NOT NULL,
+    net_amt     numeric(12,2) NOT NULL,    -- gross - discount + tax
+    updated_at  timestamp NOT NULL
+);
+CREATE TABLE bill_line (
+    bill_no   text NOT NULL REFERENCES bill_hdr,
+    line_no   integer NOT NULL,
+    svc_group text NOT NULL,               -- ROOM, NURS, PKG, LAB, RAD, PHARM, CONSUM, CONS
+    item_code text NOT NULL,               -- Billdesk tariff code, or the package code
+    item_name text NOT NULL,
+    svc_date  date NOT NULL,
+    qty       numeric(8,2) NOT NULL,
+    uom       text,
+    rate      numeric(10,2) NOT NULL,
+    amount    numeric(12,2) NOT NULL,      -- qty x rate
+    disc      numeric(10,2) NOT NULL DEFAULT 0,
+    cgst      numeric(10,2) NOT NULL DEFAULT 0,
+    sgst      numeric(10,2) NOT NULL DEFAULT 0,
+    PRIMARY KEY (bill_no, line_no)
+);
+CREATE INDEX bill_hdr_uhid ON bill_hdr (uhid, bill_dt);
+CREATE INDEX bill_hdr_updated ON bill_hdr (updated_at);
 `},
 }

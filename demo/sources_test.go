@@ -98,10 +98,10 @@ func TestLoadSourcesBuildsVendorSchemasAndConfiguresSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Configured != 8 || first.People != demo.PeopleCount {
-		t.Errorf("first load: %+v, want 8 sources configured", first)
+	if first.Configured != 9 || first.People != demo.PeopleCount {
+		t.Errorf("first load: %+v, want all 9 sources configured", first)
 	}
-	for _, schema := range []string{"demo_medisoft", "demo_careware", "demo_labtrack", "demo_radview", "demo_pharmaone"} {
+	for _, schema := range []string{"demo_medisoft", "demo_careware", "demo_labtrack", "demo_radview", "demo_pharmaone", "demo_billdesk"} {
 		if first.Rows[schema] == 0 {
 			t.Errorf("%s is empty", schema)
 		}
@@ -151,8 +151,8 @@ func TestLoadSourcesBuildsVendorSchemasAndConfiguresSources(t *testing.T) {
 	if got := configs["IN2910000231/lims"]; got["mapping"] != "labtrack.yaml" || got["params"].(map[string]any)["branch"] != "BLR01" || got["vendor_schema"] != "demo_labtrack" {
 		t.Errorf("Bengaluru LIMS config = %v", got)
 	}
-	if _, ok := configs["IN2910000587/billing"]["connector"]; ok {
-		t.Error("billing has no mapping but was given a connector")
+	if got := configs["IN2910000587/billing"]; got["connector"] != "sql" || got["mapping"] != "billdesk.yaml" || got["dsn_env"] != "DATABASE_URL" {
+		t.Errorf("Mysuru billing config = %v, want the SQL connector through billdesk.yaml", got)
 	}
 
 	// The connectors' role reads the vendor schemas and nothing of Sangam's.

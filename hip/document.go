@@ -9,14 +9,17 @@ import (
 
 	d4pb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	bcrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
+	cipb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/charge_item_go_proto"
 	condpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/condition_go_proto"
 	drpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/diagnostic_report_go_proto"
 	docpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/document_reference_go_proto"
 	encpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/encounter_go_proto"
 	ispb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/imaging_study_go_proto"
+	invpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/invoice_go_proto"
 	mrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/medication_request_go_proto"
 	obspb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/observation_go_proto"
 	practpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/practitioner_go_proto"
+	procpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/procedure_go_proto"
 
 	"github.com/sangamhealth/sangam/nrces"
 	"github.com/sangamhealth/sangam/sources"
@@ -46,7 +49,7 @@ var ErrDocumentUnsupported = errors.New("hip: no document adapter for this hiTyp
 
 // NewDocument turns one care context's FHIR resources into the NRCeS
 // document of its hiType (OPConsultation, DischargeSummary,
-// DiagnosticReport, Prescription: what the demo sources emit). It copies
+// DiagnosticReport, Prescription, Invoice: what the demo sources emit). It copies
 // what the source holds and invents no clinical content; what the profile
 // requires and the source lacks is left for the builder's gate to refuse.
 func NewDocument(in DocumentInput) (*nrces.Document, error) {
@@ -84,6 +87,15 @@ func NewDocument(in DocumentInput) (*nrces.Document, error) {
 		}
 		for _, d := range r.documents {
 			doc.Attachments = append(doc.Attachments, documentAttachment(d))
+		}
+		for _, p := range r.procedures {
+			doc.Procedures = append(doc.Procedures, documentProcedure(p))
+		}
+	case nrces.InvoiceRecord:
+		// The profile holds one Invoice; a care context is one bill.
+		if len(r.invoices) > 0 {
+			inv := documentInvoice(r.invoices[0], r.charges)
+			doc.Invoice = &inv
 		}
 	case nrces.PrescriptionRecord:
 		for _, m := range r.medications {
@@ -123,10 +135,13 @@ type documentResources struct {
 	documents     []*docpb.DocumentReference
 	practitioners []*practpb.Practitioner
 	obsByID       map[string]*obspb.Observation
+	procedures    []*procpb.Procedure
+	invoices      []*invpb.Invoice
+	charges       map[string]*cipb.ChargeItem // by id
 }
 
 func documentIndex(rs []*bcrpb.ContainedResource) *documentResources {
-	out := &documentResources{obsByID: map[string]*obspb.Observation{}}
+	out := &documentResources{obsByID: map[string]*obspb.Observation{}, charges: map[string]*cipb.ChargeItem{}}
 	for _, r := range rs {
 		switch {
 		case r.GetEncounter() != nil:
@@ -149,6 +164,12 @@ func documentIndex(rs []*bcrpb.ContainedResource) *documentResources {
 			out.documents = append(out.documents, r.GetDocumentReference())
 		case r.GetPractitioner() != nil:
 			out.practitioners = append(out.practitioners, r.GetPractitioner())
+		case r.GetProcedure() != nil:
+			out.procedures = append(out.procedures, r.GetProcedure())
+		case r.GetInvoice() != nil:
+			out.invoices = append(out.invoices, r.GetInvoice())
+		case r.GetChargeItem() != nil:
+			out.charges[r.GetChargeItem().GetId().GetValue()] = r.GetChargeItem()
 		}
 	}
 	return out
@@ -407,4 +428,63 @@ func documentEnum(name string) string {
 		return ""
 	}
 	return strings.ReplaceAll(strings.ToLower(name), "_", "-")
+}
+
+func documentProcedure(p *procpb.Procedure) nrces.Procedure {
+	out := nrces.Procedure{Code: documentConcept(p.GetCode()), Status: documentEnum(p.GetStatus().GetValue().String())}
+	switch pf := p.GetPerformed(); {
+	case pf.GetDateTime() != nil:
+		out.Performed = documentDateTime(pf.GetDateTime())
+	case pf.GetPeriod() != nil:
+		out.Performed = documentDateTime(pf.GetPeriod().GetStart())
+	}
+	if p.GetOutcome() != nil {
+		out.Outcome = documentConcept(p.GetOutcome())
+	}
+	if n := p.GetNote(); len(n) > 0 {
+		out.Note = n[0].GetText().GetValue()
+	}
+	return out
+}
+
+// documentInvoice maps a bill: each line's ChargeItem gives its billing
+// code (the ndhm-billing-codes coding), product and quantity, and the
+// line's price components its prices.
+func documentInvoice(inv *invpb.Invoice, charges map[string]*cipb.ChargeItem) nrces.Invoice {
+	out := nrces.Invoice{
+		Status: documentEnum(inv.GetStatus().GetValue().String()), Date: documentDateTime(inv.GetDate()),
+		Currency: inv.GetTotalGross().GetCurrency().GetValue(),
+		TotalNet: inv.GetTotalNet().GetValue().GetValue(), TotalGross: inv.GetTotalGross().GetValue().GetValue(),
+	}
+	if ids := inv.GetIdentifier(); len(ids) > 0 {
+		out.Number = ids[0].GetValue().GetValue()
+	}
+	if cs := documentConcept(inv.GetType()).Codings; len(cs) > 0 {
+		out.Type = cs[0]
+	}
+	if n := inv.GetNote(); len(n) > 0 {
+		out.Note = n[0].GetText().GetValue()
+	}
+	for _, li := range inv.GetLineItem() {
+		ci := charges[strings.TrimPrefix(li.GetChargeItem().GetReference().GetUri().GetValue(), "urn:uuid:")]
+		var line nrces.InvoiceLine
+		for _, c := range documentConcept(ci.GetCode()).Codings {
+			if c.System == nrces.SystemBillingCodes {
+				line.ChargeCode = c
+			}
+		}
+		line.Product = documentConcept(ci.GetProduct().GetCodeableConcept())
+		if q := ci.GetQuantity(); q != nil {
+			line.Quantity = nrces.Quantity{Value: q.GetValue().GetValue(), Unit: q.GetUnit().GetValue(), Code: q.GetCode().GetValue()}
+		}
+		for _, pc := range li.GetPriceComponent() {
+			p := nrces.PriceComponent{Type: documentEnum(pc.GetType().GetValue().String()), Amount: pc.GetAmount().GetValue().GetValue()}
+			if cs := documentConcept(pc.GetCode()).Codings; len(cs) > 0 {
+				p.Code = cs[0]
+			}
+			line.Prices = append(line.Prices, p)
+		}
+		out.Lines = append(out.Lines, line)
+	}
+	return out
 }

@@ -43,6 +43,11 @@ func TestSourceHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A system that only pushes events has no connector to show.
+	if _, err := env.DB.Owner.Exec(ctx, `UPDATE source_systems SET config = '{}' WHERE tenant_id = $1 AND code = 'billing'`, tenant); err != nil {
+		t.Fatal(err)
+	}
+
 	admin := servertest.NewClient(t)
 	env.SignIn(t, admin, "admin", identity.DemoPassword)
 	resp, page := get(t, admin, env.URL+"/admin/sources", nil)

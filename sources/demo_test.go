@@ -115,9 +115,9 @@ func TestDemoSourcesAnswerThroughTheirMappings(t *testing.T) {
 			mons[f.HFRID+"/"+m.System().Code] = m
 		}
 	}
-	// Billing has no mapping: 8 of the 9 source systems connect.
-	if len(mons) != 8 {
-		t.Fatalf("connectable demo sources = %d, want 8", len(mons))
+	// Every source system connects, billing included.
+	if len(mons) != 9 {
+		t.Fatalf("connectable demo sources = %d, want 9", len(mons))
 	}
 
 	people := demo.People()
@@ -188,7 +188,9 @@ func TestDemoCareContextsFetchAsValidFHIR(t *testing.T) {
 	seen := map[sources.HIType]int{}
 	resources := map[string]int{}
 	for i, p := range demo.People() {
-		if i%3 != 0 {
+		// A third of the people, and the claims case, whose stays have
+		// procedures and an itemised bill.
+		if i%3 != 0 && p.ID != demo.ClaimsPersonID {
 			continue
 		}
 		for _, r := range p.Records {
@@ -227,12 +229,13 @@ func TestDemoCareContextsFetchAsValidFHIR(t *testing.T) {
 			}
 		}
 	}
-	for _, h := range []sources.HIType{sources.OPConsultation, sources.DischargeSummary, sources.DiagnosticReport, sources.Prescription} {
+	for _, h := range []sources.HIType{sources.OPConsultation, sources.DischargeSummary, sources.DiagnosticReport, sources.Prescription, sources.Invoice} {
 		if seen[h] == 0 {
 			t.Errorf("no %s care context in the sample", h)
 		}
 	}
-	for _, name := range []string{"Encounter", "Condition", "Observation", "DiagnosticReport", "ImagingStudy", "MedicationRequest", "DocumentReference"} {
+	for _, name := range []string{"Encounter", "Condition", "Observation", "DiagnosticReport", "ImagingStudy", "MedicationRequest", "DocumentReference",
+		"Procedure", "Invoice", "ChargeItem"} {
 		if resources[name] == 0 {
 			t.Errorf("no %s in the sample", name)
 		}

@@ -156,9 +156,9 @@ func ParseReference(reference string) (systemCode string, ref ContextRef, err er
 }
 
 // Content is one care context's clinical content as FHIR R4 resources
-// (Encounter, Condition, Observation, MedicationRequest, DiagnosticReport,
-// ImagingStudy, DocumentReference, Practitioner), ready to be wrapped into
-// an NRCeS document.
+// (Encounter, Condition, Procedure, Observation, MedicationRequest,
+// DiagnosticReport, ImagingStudy, DocumentReference, Practitioner; Invoice
+// and ChargeItem for bills), ready to be wrapped into an NRCeS document.
 //
 // Every resource's id is a UUID and every reference between them is
 // "urn:uuid:<id>", so a document bundle can use "urn:uuid:<id>" as each

@@ -1,5 +1,6 @@
 // Package mappings embeds the mapping files of the demo vendors (MediSoft
-// and CareWare HIS, LabTrack LIMS, RadView RIS, PharmaOne pharmacy), for
+// and CareWare HIS, LabTrack LIMS, RadView RIS, PharmaOne pharmacy,
+// Billdesk billing), for
 // the sqlmap connector. They double as worked examples: each absorbs a
 // different schema, id format, date layout and code system.
 //

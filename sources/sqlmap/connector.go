@@ -435,11 +435,13 @@ func (c *Connector) Check(ctx context.Context) error {
 			cols[i] = f.Name
 		}
 		for _, fs := range sets {
-			for name, f := range fs {
-				for _, col := range []string{f.Column, f.DisplayColumn} {
-					if col != "" && !slices.Contains(cols, col) {
-						ve.Problems = append(ve.Problems, Problem{Line: f.Line, Path: q.Name + " → " + name,
-							Reason: fmt.Sprintf("column %q is not in the query's result (it returns %s)", col, strings.Join(cols, ", "))})
+			for name, field := range fs {
+				for _, f := range append([]*Field{field}, field.Also...) {
+					for _, col := range []string{f.Column, f.DisplayColumn} {
+						if col != "" && !slices.Contains(cols, col) {
+							ve.Problems = append(ve.Problems, Problem{Line: f.Line, Path: q.Name + " → " + name,
+								Reason: fmt.Sprintf("column %q is not in the query's result (it returns %s)", col, strings.Join(cols, ", "))})
+						}
 					}
 				}
 			}

@@ -25,13 +25,13 @@ func TestMain(m *testing.M) { databasetest.Main(m) }
 
 var loadOnce sync.Once
 
-// setup loads the two test vendors' schemas once and returns an opener
+// setup loads the test vendors' schemas once and returns an opener
 // reading the test database.
 func setup(t testing.TB) (*sqlmap.Opener, *databasetest.DB) {
 	t.Helper()
 	db := databasetest.New(t)
 	loadOnce.Do(func() {
-		for _, f := range []string{"testdata/alpha.sql", "testdata/beta.sql"} {
+		for _, f := range []string{"testdata/alpha.sql", "testdata/beta.sql", "testdata/gamma.sql"} {
 			sql, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)

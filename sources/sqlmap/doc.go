@@ -40,6 +40,25 @@
 //	    system: http://loinc.org
 //	    codes: {HB: {code: 718-7, display: Hemoglobin [Mass/volume] in Blood}}
 //
+// A coded field may list several codings of one concept, each from its own
+// column or constant, e.g. a problem code mapped to SNOMED CT next to the
+// ICD-10 code the records department added:
+//
+//	code: [{column: problem_cd, map: problems}, {column: icd10, system: "http://hl7.org/fhir/sid/icd-10"}]
+//
+// Bills are an Invoice row per bill and a ChargeItem row per line, in a
+// care context of hi_type Invoice. A line names its bill by the Invoice
+// row's key (invoice: bill_no), or belongs to the only bill; its amount (or
+// quantity times unit_price), discount, CGST and SGST become the price
+// components of its Invoice line, and the bill's totals are summed from
+// the lines unless total_net and total_gross are mapped:
+//
+//	content:
+//	  - resource: Invoice
+//	    fields: {key: bill_no, number: bill_no, date: bill_dt, type: {column: bill_type, map: bill_types}}
+//	  - resource: ChargeItem
+//	    fields: {key: line_no, invoice: bill_no, code: {column: grp, map: groups}, quantity: qty, unit_price: rate}
+//
 // Queries are parameterised only: values are bound to $1..$n in the order of
 // params, never spliced into the text; each query must be a single SELECT,
 // and the connection is read-only with a statement timeout. Parse rejects a

@@ -15,6 +15,7 @@ import (
 	mrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/medication_request_go_proto"
 	obspb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/observation_go_proto"
 	practpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/practitioner_go_proto"
+	procpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/procedure_go_proto"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -50,6 +51,8 @@ type builder struct {
 	studies       map[string]string // key -> id
 	practitioners []*practpb.Practitioner
 	practByName   map[string]string
+	invoices      []*invoice
+	charges       []*charge
 }
 
 type report struct {
@@ -94,6 +97,15 @@ func (b *builder) add(res *Resource, rw row) error {
 		cr = b.medicationRequest(r, fs, defs, id)
 	case "DocumentReference":
 		cr = b.documentReference(r, fs, defs, id)
+	case "Procedure":
+		cr = b.procedure(r, fs, defs, id)
+	case "Invoice":
+		var err error
+		if cr, err = b.invoice(r, fs, defs, id, key); err != nil {
+			return fmt.Errorf("%s: %w", res.Query.Name, err)
+		}
+	case "ChargeItem":
+		cr = b.chargeItem(r, fs, defs, id)
 	default:
 		return fmt.Errorf("%s: no builder for %s", res.Query.Name, res.Type)
 	}
@@ -122,6 +134,7 @@ func (b *builder) finish() []*bcrpb.ContainedResource {
 			rep.r.ImagingStudy = append(rep.r.ImagingStudy, ref(id))
 		}
 	}
+	b.linkCharges()
 	for _, p := range b.practitioners {
 		b.out = append(b.out, &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_Practitioner{Practitioner: p}})
 	}
@@ -163,6 +176,13 @@ func (b *builder) encounter(r resolver, fs Fields, defs map[string]fieldDef, id 
 	}
 	if name := r.text(fs, "practitioner"); name != "" {
 		e.Participant = []*encpb.Encounter_Participant{{Individual: b.practitioner(name)}}
+	}
+	if v := r.text(fs, "identifier"); v != "" {
+		ident := &d4pb.Identifier{Value: str(v)}
+		if sys := r.text(fs, "identifier_system"); sys != "" {
+			ident.System = uri(sys)
+		}
+		e.Identifier = []*d4pb.Identifier{ident}
 	}
 	b.encounters = append(b.encounters, id)
 	return &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_Encounter{Encounter: e}}
@@ -359,6 +379,46 @@ func (b *builder) medicationRequest(r resolver, fs Fields, defs map[string]field
 	}
 	b.linkEncounter = append(b.linkEncounter, func(e *d4pb.Reference) { m.Encounter = e })
 	return &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_MedicationRequest{MedicationRequest: m}}
+}
+
+func (b *builder) procedure(r resolver, fs Fields, defs map[string]fieldDef, id string) *bcrpb.ContainedResource {
+	p := &procpb.Procedure{Id: &d4pb.Id{Value: id}, Subject: b.patient, Status: &procpb.Procedure_StatusCode{}}
+	setEnum(p.Status, r.code(fs, "status", defs["status"]))
+	if k, ok := r.coding(fs, "code"); ok {
+		p.Code = cc(k)
+	}
+	if k, ok := r.coding(fs, "category"); ok {
+		p.Category = cc(k)
+	}
+	start, hasStart := r.time(fs, "performed")
+	end, hasEnd := r.time(fs, "performed_end")
+	switch {
+	case hasEnd:
+		period := &d4pb.Period{End: dateTime(end)}
+		if hasStart {
+			period.Start = dateTime(start)
+		}
+		p.Performed = &procpb.Procedure_PerformedX{Choice: &procpb.Procedure_PerformedX_Period{Period: period}}
+	case hasStart:
+		p.Performed = &procpb.Procedure_PerformedX{Choice: &procpb.Procedure_PerformedX_DateTime{DateTime: dateTime(start)}}
+	}
+	if k, ok := r.coding(fs, "body_site"); ok {
+		p.BodySite = []*d4pb.CodeableConcept{cc(k)}
+	}
+	if k, ok := r.coding(fs, "reason"); ok {
+		p.ReasonCode = []*d4pb.CodeableConcept{cc(k)}
+	}
+	if k, ok := r.coding(fs, "outcome"); ok {
+		p.Outcome = cc(k)
+	}
+	if name := r.text(fs, "practitioner"); name != "" {
+		p.Performer = []*procpb.Procedure_Performer{{Actor: b.practitioner(name)}}
+	}
+	if n := r.text(fs, "note"); n != "" {
+		p.Note = []*d4pb.Annotation{{Text: &d4pb.Markdown{Value: n}}}
+	}
+	b.linkEncounter = append(b.linkEncounter, func(e *d4pb.Reference) { p.Encounter = e })
+	return &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_Procedure{Procedure: p}}
 }
 
 func (b *builder) documentReference(r resolver, fs Fields, defs map[string]fieldDef, id string) *bcrpb.ContainedResource {

@@ -108,7 +108,11 @@ type Field struct {
 	System        string
 	Display       string
 	DisplayColumn string
-	Line          int
+	// Also lists further codings of the same concept, each from its own
+	// column or constant (a field written as a YAML list): a problem code
+	// mapped to SNOMED CT and the ICD-10 code the records department added.
+	Also []*Field
+	Line int
 }
 
 // CodeMap translates a vendor's local codes to a standard code system.
@@ -213,8 +217,8 @@ type rawCodeMap struct {
 
 var fieldKeys = []string{"column", "value", "map", "default", "format", "system", "display", "display_column"}
 
-// UnmarshalYAML reads a field: either a column name, or a mapping with the
-// keys in fieldKeys.
+// UnmarshalYAML reads a field: a column name, a mapping with the keys in
+// fieldKeys, or (for a coded field) a list of those, one per coding.
 func (f *Field) UnmarshalYAML(n *yaml.Node) error {
 	f.Line = n.Line
 	switch n.Kind {
@@ -222,6 +226,28 @@ func (f *Field) UnmarshalYAML(n *yaml.Node) error {
 		f.Column = n.Value
 		return nil
 	case yaml.MappingNode:
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return fmt.Errorf("line %d: a list of codings is empty", n.Line)
+		}
+		for i, item := range n.Content {
+			if item.Kind == yaml.SequenceNode {
+				return fmt.Errorf("line %d: a list of codings holds columns or mappings, not lists", item.Line)
+			}
+			if i == 0 {
+				if err := f.UnmarshalYAML(item); err != nil {
+					return err
+				}
+				continue
+			}
+			also := &Field{}
+			if err := also.UnmarshalYAML(item); err != nil {
+				return err
+			}
+			f.Also = append(f.Also, also)
+		}
+		f.Line = n.Line
+		return nil
 	default:
 		return fmt.Errorf("line %d: a field is a column name or a mapping with %s", n.Line, strings.Join(fieldKeys, ", "))
 	}

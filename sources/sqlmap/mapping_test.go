@@ -31,7 +31,7 @@ func TestDemoAndTestMappingsParse(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"careware.yaml", "labtrack.yaml", "medisoft.yaml", "pharmaone.yaml", "radview.yaml"}
+	want := []string{"billdesk.yaml", "careware.yaml", "labtrack.yaml", "medisoft.yaml", "pharmaone.yaml", "radview.yaml"}
 	got, _ := fs.Glob(mappings.FS, "*.yaml")
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("embedded mappings = %v, want %v", got, want)
@@ -137,5 +137,90 @@ func TestValidationErrorNamesFileLineAndPath(t *testing.T) {
 	}
 	if want := "vendor.yaml:15: care_contexts[visit].hi_type:"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+// goodBill is a minimal valid bill mapping; each case below breaks it.
+const goodBill = `format: 1
+vendor: test
+patients:
+  fields: {local_id: id}
+  search:
+    - params: [local_id]
+      query: SELECT id FROM patients WHERE id = $1
+care_contexts:
+  - type: bill
+    hi_type: Invoice
+    fields: {local_id: no, patient_id: pid, display: d, date: at}
+    list:
+      params: [patient_id]
+      query: SELECT no, pid, d, at FROM bills WHERE pid = $1
+    get:
+      params: [local_id]
+      query: SELECT no, pid, d, at FROM bills WHERE no = $1
+    content:
+      - resource: Invoice
+        params: [local_id]
+        query: SELECT no, at FROM bills WHERE no = $1
+        fields: {key: no, number: no, date: at, status: {value: issued}}
+      - resource: ChargeItem
+        params: [local_id]
+        query: SELECT n, grp, qty, rate FROM lines WHERE no = $1
+        fields:
+          key: n
+          code: {column: grp, map: groups}
+          quantity: qty
+          unit_price: rate
+      - resource: Procedure
+        params: [local_id]
+        query: SELECT n, snomed, local_cd FROM procs WHERE no = $1
+        fields:
+          key: n
+          code: [{column: snomed, system: "http://snomed.info/sct"}, {column: local_cd, map: groups}]
+code_maps:
+  groups:
+    system: https://nrces.in/ndhm/fhir/r4/CodeSystem/ndhm-billing-codes
+    codes: {ROOM: "02"}
+`
+
+func TestBrokenBillMappingRejectedWithLineAndReason(t *testing.T) {
+	if _, err := sqlmap.Parse("bill.yaml", []byte(goodBill)); err != nil {
+		t.Fatalf("the base bill mapping is rejected: %v", err)
+	}
+	cases := []struct {
+		name      string
+		from, to  string
+		line      int
+		reasonHas string
+	}{
+		{"charge without a price", "          unit_price: rate\n", "", 27, "amount or unit_price is required"},
+		{"charge without quantity", "          quantity: qty\n", "", 27, "quantity is required"},
+		{"invoice without lines", "      - resource: ChargeItem", "      - resource: Observation", 19, "an Invoice needs a ChargeItem resource"},
+		{"invoice care context without invoice", "      - resource: Invoice\n        params: [local_id]\n        query: SELECT no, at FROM bills WHERE no = $1\n        fields: {key: no, number: no, date: at, status: {value: issued}}\n", "", 19, "hi_type Invoice needs an Invoice resource"},
+		{"invoice without number", "{key: no, number: no, date: at,", "{key: no, date: at,", 22, "number is required"},
+		{"unknown invoice status", "status: {value: issued}", "status: {value: paid}", 22, `value "paid" is not one of issued, draft`},
+		{"unknown charge field", "          unit_price: rate\n", "          unit_price: rate\n          price: rate\n", 31, "unknown field (known here: amount, cgst, code"},
+		{"coding list on a text field", "{key: no, number: no,", "{key: no, number: [no, other],", 22, "a list of codings applies only to coded fields"},
+		{"bad coding in a list", `{column: local_cd, map: groups}`, `{column: local_cd, map: nogroups}`, 36, `map "nogroups" is not defined`},
+		{"coding list item without a system", `{column: local_cd, map: groups}`, `{column: local_cd}`, 36, "needs a code map (map: name) or the column's code system"},
+		{"unknown procedure status", "          key: n\n          code: [", "          key: n\n          status: {value: done}\n          code: [", 36, `value "done" is not one of completed`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(goodBill, tc.from) {
+				t.Fatalf("test case does not apply: %q not in the base mapping", tc.from)
+			}
+			_, err := sqlmap.Parse("bill.yaml", []byte(strings.Replace(goodBill, tc.from, tc.to, 1)))
+			var ve *sqlmap.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a *ValidationError", err)
+			}
+			for _, p := range ve.Problems {
+				if p.Line == tc.line && strings.Contains(p.Reason, tc.reasonHas) {
+					return
+				}
+			}
+			t.Errorf("no problem at line %d containing %q; got:\n%v", tc.line, tc.reasonHas, err)
+		})
 	}
 }

@@ -61,6 +61,11 @@ var (
 			"end":          {kind: kindTime},
 			"reason":       {kind: kindCoding},
 			"practitioner": {kind: kindText},
+			// identifier is the source's number for the visit or stay (an
+			// admission number), so that other systems' records of it can
+			// be matched; identifier_system is its namespace (a URI).
+			"identifier":        {kind: kindText},
+			"identifier_system": {kind: kindText},
 		},
 		"Condition": {
 			"key":             {kind: kindText, required: true},
@@ -121,6 +126,62 @@ var (
 			"quantity":      {kind: kindDecimal},
 			"note":          {kind: kindText},
 			"practitioner":  {kind: kindText},
+		},
+		"Procedure": {
+			"key":       {kind: kindText, required: true},
+			"code":      {kind: kindCoding, required: true},
+			"status":    {kind: kindCode, codes: []string{"completed", "in-progress", "preparation", "not-done", "on-hold", "stopped", "entered-in-error", "unknown"}},
+			"category":  {kind: kindCoding},
+			"performed": {kind: kindTime},
+			// performed_end makes performed a period (start to end).
+			"performed_end": {kind: kindTime},
+			"body_site":     {kind: kindCoding},
+			"reason":        {kind: kindCoding},
+			"outcome":       {kind: kindCoding},
+			"note":          {kind: kindText},
+			"practitioner":  {kind: kindText},
+		},
+		// An Invoice is one bill; its lines are the care context's
+		// ChargeItems that name it (invoice: the Invoice row's key), or all
+		// of them when the care context has one Invoice.
+		"Invoice": {
+			"key":    {kind: kindText, required: true},
+			"number": {kind: kindText, required: true},
+			// number_system is the namespace of the bill numbers (a URI).
+			"number_system": {kind: kindText},
+			"status":        {kind: kindCode, codes: []string{"issued", "draft", "balanced", "cancelled", "entered-in-error"}},
+			"type":          {kind: kindCoding},
+			"date":          {kind: kindTime, required: true},
+			"currency":      {kind: kindText},
+			// total_net and total_gross are computed from the lines when not
+			// mapped: net is base less discounts, gross adds the taxes.
+			"total_net":    {kind: kindDecimal},
+			"total_gross":  {kind: kindDecimal},
+			"note":         {kind: kindText},
+			"practitioner": {kind: kindText},
+		},
+		// A ChargeItem is one line of a bill. Its amount (or quantity times
+		// unit_price) is the ChargeItem's priceOverride and the base price
+		// component of its Invoice line; discount and taxes are further
+		// components of that line.
+		"ChargeItem": {
+			"key":     {kind: kindText, required: true},
+			"invoice": {kind: kindText},
+			"code":    {kind: kindCoding, required: true},
+			"product": {kind: kindCoding},
+			"status":  {kind: kindCode, codes: []string{"billed", "billable", "not-billable", "planned", "aborted", "entered-in-error", "unknown"}},
+			// quantity is the number of units; unit is its text (day, test).
+			"quantity":     {kind: kindDecimal, required: true},
+			"unit":         {kind: kindText},
+			"unit_price":   {kind: kindDecimal},
+			"amount":       {kind: kindDecimal},
+			"discount":     {kind: kindDecimal},
+			"cgst":         {kind: kindDecimal},
+			"sgst":         {kind: kindDecimal},
+			"occurrence":   {kind: kindTime},
+			"entered":      {kind: kindTime},
+			"note":         {kind: kindText},
+			"practitioner": {kind: kindText},
 		},
 		"DocumentReference": {
 			"key":          {kind: kindText, required: true},

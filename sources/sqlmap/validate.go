@@ -257,13 +257,36 @@ func (v *validator) context(i int, rc rawContext) *Context {
 			continue
 		}
 		rlabel = fmt.Sprintf("%s.content[%d:%s]", label, j, rr.Resource)
-		c.Content = append(c.Content, &Resource{
+		res := &Resource{
 			Type:   rr.Resource,
 			Query:  v.query(rpath, rlabel, rr.Query, rr.Params, contentParams),
 			Fields: v.fields(append(rpath, "fields"), rlabel+".fields", rr.Fields, defs),
-		})
+		}
+		if res.Type == "ChargeItem" && rr.Fields["amount"] == nil && rr.Fields["unit_price"] == nil {
+			v.addf(v.at(append(rpath, "fields")...), rlabel+".fields", "amount or unit_price is required: a charge without a price cannot be a bill's line")
+		}
+		c.Content = append(c.Content, res)
 	}
+	v.billing(path, label, c, rc)
 	return c
+}
+
+// billing checks what a bill needs across a care context's resources: an
+// Invoice care context holds an Invoice, and an Invoice has ChargeItems
+// for its lines.
+func (v *validator) billing(path []any, label string, c *Context, rc rawContext) {
+	has := func(typ string) bool {
+		return slices.ContainsFunc(rc.Content, func(r rawResource) bool { return r.Resource == typ })
+	}
+	if c.HIType == sources.Invoice && len(rc.Content) > 0 && !has("Invoice") {
+		v.addf(v.at(append(slices.Clone(path), "content")...), label+".content", "hi_type Invoice needs an Invoice resource (the bill) in content")
+	}
+	for j, rr := range rc.Content {
+		if rr.Resource == "Invoice" && !has("ChargeItem") {
+			v.addf(v.at(append(slices.Clone(path), "content", j, "resource")...), fmt.Sprintf("%s.content[%d:Invoice]", label, j),
+				"an Invoice needs a ChargeItem resource in the same care context for its lines")
+		}
+	}
 }
 
 // query checks one statement: a single read-only SELECT whose $n
@@ -368,6 +391,15 @@ func (v *validator) fields(path []any, label string, raw map[string]*Field, defs
 }
 
 func (v *validator) field(path string, f *Field, def fieldDef) {
+	if len(f.Also) > 0 {
+		if def.kind != kindCoding {
+			v.addf(f.Line, path, "a list of codings applies only to coded fields; %s is %s", path, def.kind)
+			return
+		}
+		for i, a := range f.Also {
+			v.field(fmt.Sprintf("%s[%d]", path, i+1), a, def)
+		}
+	}
 	switch {
 	case f.Column == "" && f.Value == "" && def.kind == kindCoding && f.DisplayColumn != "":
 		// A text-only concept: free text the source has, no code.

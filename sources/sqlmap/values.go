@@ -4,7 +4,9 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -109,8 +111,68 @@ func (r resolver) decimal(fs Fields, name string) (string, bool) {
 	if !decimalRE.MatchString(s) {
 		return "", false
 	}
-	return s, true
+	return fhirDecimal(s), true
 }
+
+// fhirDecimal writes a decimal the way FHIR's grammar wants it, keeping its
+// precision: no plus sign, no leading zeros, a digit before and after any
+// point ("+.50" becomes "0.50", "12." becomes "12", "007" becomes "7").
+func fhirDecimal(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimLeft(s, "+-")
+	s = strings.TrimSuffix(s, ".")
+	if strings.HasPrefix(s, ".") {
+		s = "0" + s
+	}
+	for len(s) > 1 && s[0] == '0' && s[1] != '.' {
+		s = s[1:]
+	}
+	if s == "" {
+		s = "0"
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Exact arithmetic on decimal texts (amounts must not pick up binary
+// floating-point error). Results keep the precision of their inputs.
+
+func ratOf(s string) *big.Rat {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return new(big.Rat)
+	}
+	return r
+}
+
+func scaleOf(s string) int {
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return len(s) - i - 1
+	}
+	return 0
+}
+
+// sumDecimals adds xs, subtracting those marked by minus.
+func sumDecimals(plus []string, minus ...string) string {
+	total, scale := new(big.Rat), 0
+	for _, x := range plus {
+		total.Add(total, ratOf(x))
+		scale = max(scale, scaleOf(x))
+	}
+	for _, x := range minus {
+		total.Sub(total, ratOf(x))
+		scale = max(scale, scaleOf(x))
+	}
+	return total.FloatString(scale)
+}
+
+func mulDecimals(a, b string) string {
+	return new(big.Rat).Mul(ratOf(a), ratOf(b)).FloatString(scaleOf(a) + scaleOf(b))
+}
+
+func isZero(s string) bool { return ratOf(s).Sign() == 0 }
 
 func (r resolver) integer(fs Fields, name string) (int, bool) {
 	s, ok := r.decimal(fs, name)
@@ -222,12 +284,34 @@ func lookupFold[V any](m map[string]V, key string) (V, bool) {
 }
 
 // coding reads a coded field: a local code translated through a code map,
-// a column already in a standard system, or a constant.
+// a column already in a standard system, or a constant. A field listing
+// several codings gives one concept holding each that has a value; its
+// text is the first one's.
 func (r resolver) coding(fs Fields, name string) (concept, bool) {
 	f := fs[name]
 	if f == nil {
 		return concept{}, false
 	}
+	out, found := r.codingOf(f)
+	for _, a := range f.Also {
+		c, ok := r.codingOf(a)
+		if !ok {
+			continue
+		}
+		for _, k := range c.codings {
+			if !slices.ContainsFunc(out.codings, func(o coding) bool { return o.system == k.system && o.code == k.code }) {
+				out.codings = append(out.codings, k)
+			}
+		}
+		if out.text == "" {
+			out.text = c.text
+		}
+		found = true
+	}
+	return out, found
+}
+
+func (r resolver) codingOf(f *Field) (concept, bool) {
 	display := f.Display
 	if f.DisplayColumn != "" {
 		display = strings.TrimSpace(asText(r.row.vals[f.DisplayColumn]))
