@@ -143,3 +143,17 @@ func (c *Client) createSession(ctx context.Context, tenant string, ts *tenantSes
 	c.log.InfoContext(ctx, "abdm session created", "tenant", tenant, "client_id", creds.ClientID, "expires_in", lifetime)
 	return s.AccessToken, nil
 }
+
+// Token returns the tenant's gateway session token, the same one the
+// client's own calls carry. NHCX takes it as its access token (bearer_auth),
+// so the claims module borrows it instead of keeping a second session.
+func (c *Client) Token(ctx context.Context, tenant string) (string, error) {
+	return c.sessionToken(ctx, tenant)
+}
+
+// InvalidateToken drops token if it is still the tenant's current one, for
+// a caller whose request with it was refused as unauthenticated; the next
+// Token fetches a fresh session.
+func (c *Client) InvalidateToken(tenant, token string) {
+	c.sessions.invalidate(tenant, token)
+}

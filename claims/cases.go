@@ -59,6 +59,9 @@ type Case struct {
 	// WorkflowID is sent as x-hcx-workflow_id on every request of the case.
 	WorkflowID string
 	BenABHAID  string
+	// CoverageID is the coverage on file the case was opened for; empty
+	// when not recorded or since removed.
+	CoverageID string
 	Stage      Stage
 	Status     CaseStatus
 	// Amounts are decimal text as the payer gave them ("70000.00"), empty
@@ -97,24 +100,29 @@ type NewCase struct {
 	// BenABHAID, the patient's 14-digit ABHA number, is sent as
 	// x-hcx-ben-abha-id when set.
 	BenABHAID string
+	// CoverageID, when set, is the coverage on file (Coverage.ID) the case
+	// claims under; it must be with PayerCode. An existing case without
+	// one takes it.
+	CoverageID string
 }
 
 const caseColumns = `id::text, tenant_id::text, facility_id::text, participant_code, payer_code, patient_ref,
-	encounter_ref, workflow_id, ben_abha_id, stage, status, currency,
+	encounter_ref, workflow_id, ben_abha_id, coalesce(coverage_id::text, ''), stage, status, currency,
 	coalesce(requested_amount::text, ''), coalesce(approved_amount::text, ''), coalesce(paid_amount::text, ''),
 	preauth_ref, utr, coalesce(paid_on::text, ''), payer_note, error_code, error_message, created_at, updated_at`
 
 func scanCase(row pgx.CollectableRow) (Case, error) {
 	var c Case
 	err := row.Scan(&c.ID, &c.Tenant, &c.Facility, &c.ParticipantCode, &c.PayerCode, &c.PatientRef,
-		&c.EncounterRef, &c.WorkflowID, &c.BenABHAID, &c.Stage, &c.Status, &c.Currency,
+		&c.EncounterRef, &c.WorkflowID, &c.BenABHAID, &c.CoverageID, &c.Stage, &c.Status, &c.Currency,
 		&c.RequestedAmount, &c.ApprovedAmount, &c.PaidAmount,
 		&c.PreauthRef, &c.UTR, &c.PaidOn, &c.PayerNote, &c.ErrorCode, &c.ErrorMessage, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
 
 // StartCase opens a case, or returns the existing one with the same
-// facility, patient, encounter and workflow id.
+// facility, patient, encounter and workflow id (giving it nc's coverage
+// if it had none).
 func (s *Service) StartCase(ctx context.Context, nc NewCase) (Case, error) {
 	nc.PayerCode = normalizeCode(nc.PayerCode)
 	nc.PatientRef, nc.EncounterRef = strings.TrimSpace(nc.PatientRef), strings.TrimSpace(nc.EncounterRef)
@@ -126,6 +134,9 @@ func (s *Service) StartCase(ctx context.Context, nc NewCase) (Case, error) {
 	}
 	if _, err := uuid.Parse(nc.Facility); err != nil {
 		return Case{}, fmt.Errorf("%w: facility %q is not a facility id", ErrInvalid, nc.Facility)
+	}
+	if nc.CoverageID = strings.TrimSpace(nc.CoverageID); nc.CoverageID != "" && uuid.Validate(nc.CoverageID) != nil {
+		return Case{}, fmt.Errorf("%w: coverage %q is not a coverage id", ErrInvalid, nc.CoverageID)
 	}
 	if nc.WorkflowID == "" {
 		nc.WorkflowID = uuid.NewString()
@@ -145,15 +156,22 @@ func (s *Service) StartCase(ctx context.Context, nc NewCase) (Case, error) {
 		if p.Code == nc.PayerCode {
 			return fmt.Errorf("%w: the payer code is our own participant code", ErrInvalid)
 		}
-		// The no-op update makes RETURNING give the existing row too.
+		if nc.CoverageID != "" {
+			if err := checkCaseCoverage(ctx, tx, nc.CoverageID, nc.PayerCode); err != nil {
+				return err
+			}
+		}
+		// The update keeps the existing row as it was (but for a coverage
+		// it lacked), and makes RETURNING give it too.
 		rows, err := tx.Query(ctx, `
 			INSERT INTO claims_cases (tenant_id, facility_id, participant_code, payer_code, patient_ref,
-				encounter_ref, workflow_id, ben_abha_id)
-			VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8)
+				encounter_ref, workflow_id, ben_abha_id, coverage_id)
+			VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, nullif($9, '')::uuid)
 			ON CONFLICT (tenant_id, facility_id, patient_ref, encounter_ref, workflow_id)
-			DO UPDATE SET updated_at = claims_cases.updated_at
+			DO UPDATE SET coverage_id = coalesce(claims_cases.coverage_id, EXCLUDED.coverage_id)
 			RETURNING `+caseColumns,
-			nc.Tenant, nc.Facility, p.Code, nc.PayerCode, nc.PatientRef, nc.EncounterRef, nc.WorkflowID, nc.BenABHAID)
+			nc.Tenant, nc.Facility, p.Code, nc.PayerCode, nc.PatientRef, nc.EncounterRef, nc.WorkflowID, nc.BenABHAID,
+			nc.CoverageID)
 		if err != nil {
 			return err
 		}
@@ -162,6 +180,49 @@ func (s *Service) StartCase(ctx context.Context, nc NewCase) (Case, error) {
 	})
 	if err != nil {
 		return Case{}, fmt.Errorf("starting case: %w", err)
+	}
+	return c, nil
+}
+
+// checkCaseCoverage refuses a coverage the tenant does not have on file
+// (row-level security hides other tenants', which the foreign key alone
+// would accept) or that is with another payer.
+func checkCaseCoverage(ctx context.Context, tx pgx.Tx, coverageID, payerCode string) error {
+	var payer string
+	err := tx.QueryRow(ctx, `SELECT payer_code FROM claims_coverages WHERE id = $1::uuid`, coverageID).Scan(&payer)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("%w: coverage %s is not on file", ErrInvalid, coverageID)
+	case err != nil:
+		return fmt.Errorf("reading coverage %s: %w", coverageID, err)
+	case payer != payerCode:
+		return fmt.Errorf("%w: coverage %s is with %s, not the case's payer %s", ErrInvalid, coverageID, payer, payerCode)
+	}
+	return nil
+}
+
+// setCaseCoverage gives a case that has none the coverage its requests
+// claim under: cases opened before coverages were kept learn theirs on
+// their next request.
+func (s *Service) setCaseCoverage(ctx context.Context, tenant, caseID, coverageID string) (Case, error) {
+	var c Case
+	err := s.inTenant(ctx, tenant, func(tx pgx.Tx) error {
+		var err error
+		if c, err = getCase(ctx, tx, caseID, true); err != nil || c.CoverageID != "" {
+			return err
+		}
+		if err := checkCaseCoverage(ctx, tx, coverageID, c.PayerCode); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE claims_cases SET coverage_id = $2::uuid WHERE id = $1::uuid AND coverage_id IS NULL`,
+			caseID, coverageID); err != nil {
+			return fmt.Errorf("recording the coverage of case %s: %w", caseID, err)
+		}
+		c.CoverageID = coverageID
+		return nil
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("setting the coverage of case %s: %w", caseID, err)
 	}
 	return c, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -54,7 +56,7 @@ func (s *Service) processTx(ctx context.Context, tx pgx.Tx, job *river.Job[Proce
 		return fmt.Errorf("reading headers of message %d: %w", m.ID, err)
 	}
 	protocolError := m.Path == hcx.PathError || m.HasPayload && !m.HasJWE
-	c, respondsTo, why, err := matchCase(ctx, tx, m, protocolError)
+	c, respondsTo, why, err := matchCase(ctx, tx, m, payload, protocolError)
 	if err != nil {
 		return err
 	}
@@ -104,10 +106,17 @@ func (s *Service) processTx(ctx context.Context, tx pgx.Tx, job *river.Job[Proce
 
 // matchCase finds the case a received message belongs to: the case of
 // our request with the same correlation id (an answer, or a report about
-// it), else the case with the same workflow id and this payer (a request
-// the payer started, such as a payment notice). Answers must come from the
-// case's payer; anything else is left unmatched with the reason.
-func matchCase(ctx context.Context, tx pgx.Tx, m Message, protocolError bool) (*Case, int64, string, error) {
+// it); else, for a request the payer started (a query, a payment notice),
+// the case with this payer and the same workflow id, or failing that, for
+// a PM-JAY payer, its case for the claim number the request is about.
+// PM-JAY payers send their own numeric codes as the workflow id and a new
+// correlation id (reference §11), so for them only the claim number names
+// the case. Other payers are sent the case's UUID as workflow id and
+// repeat it; for them the claim number, which is easier to guess than
+// the UUID, is not taken as the case's name (messages are not signed).
+// Answers must come from the case's payer; anything else is left
+// unmatched with the reason.
+func matchCase(ctx context.Context, tx pgx.Tx, m Message, payload []byte, protocolError bool) (*Case, int64, string, error) {
 	var respondsTo int64
 	var caseID string
 	if m.CorrelationID != "" {
@@ -133,8 +142,22 @@ func matchCase(ctx context.Context, tx pgx.Tx, m Message, protocolError bool) (*
 			caseID = ids[0]
 		}
 	}
+	if numbers := claimNumbersOf(m.Path, payload); caseID == "" && len(numbers) > 0 && !protocolError {
+		// The claim number is the stay's reference (claimNumber), shared
+		// by the stay's cases with different payers, hence the payer. A
+		// stay with one payer has one open case at a time (openCase); a
+		// paid one yields to it.
+		err := tx.QueryRow(ctx, `
+			SELECT c.id::text FROM claims_cases c
+			JOIN claims_payers p ON p.tenant_id = c.tenant_id AND p.payer_code = c.payer_code
+			WHERE c.payer_code = $1 AND p.scheme_kind = 'pmjay' AND c.encounter_ref = ANY($2)
+			ORDER BY c.status = 'paid', c.updated_at DESC LIMIT 1`, m.SenderCode, numbers).Scan(&caseID)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, 0, "", fmt.Errorf("matching message %d to a case by claim number: %w", m.ID, err)
+		}
+	}
 	if caseID == "" {
-		return nil, respondsTo, "no case has a request with this correlation id, or this payer and workflow id", nil
+		return nil, respondsTo, "no case has a request with this correlation id, or this payer and workflow id (or, for PM-JAY, claim number)", nil
 	}
 	c, err := getCase(ctx, tx, caseID, true)
 	if err != nil {
@@ -144,6 +167,115 @@ func matchCase(ctx context.Context, tx pgx.Tx, m Message, protocolError bool) (*
 		return nil, respondsTo, fmt.Sprintf("sent by %s, but the case's payer is %s", m.SenderCode, c.PayerCode), nil
 	}
 	return &c, respondsTo, "", nil
+}
+
+// claimNumbersOf reads the claim numbers a payer's request is about: the
+// CommunicationRequest's basedOn and about, the PaymentNotice's request.
+// Each is a Reference holding our Claim.identifier (system
+// claimNumberSystem, or none: payers echo the value alone) or pointing
+// to a Claim in the bundle that carries it.
+func claimNumbersOf(path string, payload []byte) []string {
+	var refs []fhirRef
+	b := readBundle(payload)
+	switch path {
+	case hcx.PathCommunicationRequest:
+		var cr struct {
+			BasedOn []fhirRef `json:"basedOn"`
+			About   []fhirRef `json:"about"`
+		}
+		if b.first("CommunicationRequest", &cr) {
+			refs = append(cr.BasedOn, cr.About...)
+		}
+	case hcx.PathPaymentNoticeRequest:
+		var pn struct {
+			Request *fhirRef `json:"request"`
+		}
+		if b.first("PaymentNotice", &pn) && pn.Request != nil {
+			refs = append(refs, *pn.Request)
+		}
+	default:
+		return nil
+	}
+	var out []string
+	add := func(id fhirIdentifier) {
+		if v := strings.TrimSpace(id.Value); v != "" && (id.System == "" || id.System == claimNumberSystem) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	for _, r := range refs {
+		if r.Identifier != nil {
+			add(*r.Identifier)
+		}
+		var claim struct {
+			Identifier []fhirIdentifier `json:"identifier"`
+		}
+		if r.Reference != "" && b.resolve(r.Reference, "Claim", &claim) {
+			for _, id := range claim.Identifier {
+				add(id)
+			}
+		}
+	}
+	return out
+}
+
+// fhirRef and fhirIdentifier are FHIR's Reference and Identifier, as far
+// as matching needs them.
+type (
+	fhirRef struct {
+		Reference  string          `json:"reference"`
+		Identifier *fhirIdentifier `json:"identifier"`
+	}
+	fhirIdentifier struct {
+		System string `json:"system"`
+		Value  string `json:"value"`
+	}
+)
+
+// bundleEntries is a bundle's resources with the fullUrl and
+// type/id each can be referred to by.
+type bundleEntries []struct {
+	FullURL  string          `json:"fullUrl"`
+	Resource json.RawMessage `json:"resource"`
+}
+
+func readBundle(payload []byte) bundleEntries {
+	var b struct {
+		Entry bundleEntries `json:"entry"`
+	}
+	_ = json.Unmarshal(payload, &b)
+	return b.Entry
+}
+
+type entryHead struct {
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id"`
+}
+
+// first decodes the first resource of type typ into v.
+func (b bundleEntries) first(typ string, v any) bool {
+	for _, e := range b {
+		var h entryHead
+		if json.Unmarshal(e.Resource, &h) == nil && h.ResourceType == typ {
+			return json.Unmarshal(e.Resource, v) == nil
+		}
+	}
+	return false
+}
+
+// resolve decodes the resource of type typ that ref points to (by fullUrl,
+// or "Type/id" with or without a base) into v.
+func (b bundleEntries) resolve(ref, typ string, v any) bool {
+	for _, e := range b {
+		var h entryHead
+		if json.Unmarshal(e.Resource, &h) != nil || h.ResourceType != typ {
+			continue
+		}
+		local := typ + "/" + h.ID
+		if (e.FullURL != "" && e.FullURL == ref) || (h.ID != "" && (ref == local || strings.HasSuffix(ref, "/"+local))) {
+			return json.Unmarshal(e.Resource, v) == nil
+		}
+	}
+	return false
 }
 
 // readMessage reads what a message says, by its path.

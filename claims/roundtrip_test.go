@@ -243,3 +243,65 @@ func TestStatusRequest(t *testing.T) {
 		t.Errorf("a status answer moved the case to %s", got.Status)
 	}
 }
+
+// TestReplyWorkflowID: a reply repeats the request's workflow id unless
+// told otherwise; to a request that had none it carries the case's.
+func TestReplyWorkflowID(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	// The sandbox's payer is NHCX's dummy PM-JAY payer: its requests may
+	// name a case by claim number alone.
+	_, err := h.svc.SetPayer(ctx, h.tenant, claims.Payer{Code: nhcx.DefaultPayerCode, Name: "PM-JAY",
+		SchemeKind: claims.SchemePMJAY, Active: true})
+	mustNoErr(t, err)
+	c := h.startCase("")
+	// The payer's own requests about the case's claim (its encounter):
+	// one with the case's workflow id, one with none.
+	withID, err := h.sb.NHCX.Trigger(nhcx.Trigger{Path: hcx.PathCommunicationRequest, Provider: h.code,
+		WorkflowID: c.WorkflowID, ClaimID: c.EncounterRef})
+	mustNoErr(t, err)
+	without, err := h.sb.NHCX.Trigger(nhcx.Trigger{Path: hcx.PathPaymentNoticeRequest, Provider: h.code,
+		ClaimID: c.EncounterRef, Amount: "100"})
+	mustNoErr(t, err)
+	inbound := func(correlation string) claims.Message {
+		return h.waitMessage(claims.LedgerFilter{CaseID: c.ID, CorrelationID: correlation, Direction: claims.Inbound},
+			func(m claims.Message) bool { return m.State == claims.StateProcessed })
+	}
+	query, notice := inbound(withID), inbound(without)
+	if notice.WorkflowID != "" {
+		t.Fatalf("the notice carried workflow id %q", notice.WorkflowID)
+	}
+
+	replies := map[int64]int{}
+	for _, tc := range []struct {
+		name    string
+		request claims.Message
+		opts    claims.ReplyOptions
+		want    string
+	}{
+		{"the request's", query, claims.ReplyOptions{}, c.WorkflowID},
+		{"overridden", query, claims.ReplyOptions{WorkflowID: "19"}, "19"},
+		{"the case's", notice, claims.ReplyOptions{}, c.WorkflowID},
+	} {
+		m, err := h.svc.ReplyWith(ctx, h.tenant, tc.request.ID, paymentAckBundle(), tc.opts)
+		mustNoErr(t, err)
+		if m.WorkflowID != tc.want {
+			t.Errorf("%s: the ledger says workflow id %q, want %q", tc.name, m.WorkflowID, tc.want)
+		}
+		replies[tc.request.ID]++
+		var got []nhcx.Message
+		waitFor(t, func() bool {
+			got = nil
+			for _, sm := range h.sb.NHCX.Messages(nhcx.Filter{CorrelationID: tc.request.CorrelationID, Direction: nhcx.DirectionReceived}) {
+				if sm.Path == m.Path {
+					got = append(got, sm)
+				}
+			}
+			return len(got) == replies[tc.request.ID]
+		})
+		if last := got[len(got)-1]; last.WorkflowID != tc.want || last.Headers["x-hcx-workflow_id"] != tc.want {
+			t.Errorf("%s: the switch read workflow id %q (header %v), want %q", tc.name, last.WorkflowID,
+				last.Headers["x-hcx-workflow_id"], tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -96,12 +97,27 @@ func (s *Service) SendTx(ctx context.Context, tx pgx.Tx, tenant string, out Requ
 	return getMessage(ctx, tx, id, false)
 }
 
+// ReplyOptions adjust a reply's headers.
+type ReplyOptions struct {
+	// WorkflowID overrides the x-hcx-workflow_id of the reply: PM-JAY
+	// wants the provider's code of the answer (reference §11: 19 or 151
+	// for a query's answer, 17 for a payment acknowledgement). Empty
+	// repeats the request's workflow id, or the case's when the request
+	// had none.
+	WorkflowID string
+}
+
 // Reply answers a payer's request we received (a communication request
 // or a payment notice) with payload, e.g. the documents asked for or the
 // payment acknowledgement: it goes to the matching on_request path with
 // the request's correlation id. The request is marked replied once the
-// switch accepts the answer.
+// switch accepts the answer. See ReplyWith.
 func (s *Service) Reply(ctx context.Context, tenant string, inboundID int64, payload []byte) (Message, error) {
+	return s.ReplyWith(ctx, tenant, inboundID, payload, ReplyOptions{})
+}
+
+// ReplyWith is Reply with options.
+func (s *Service) ReplyWith(ctx context.Context, tenant string, inboundID int64, payload []byte, opts ReplyOptions) (Message, error) {
 	payload, err := checkPayload(payload)
 	if err != nil {
 		return Message{}, err
@@ -125,9 +141,17 @@ func (s *Service) Reply(ctx context.Context, tenant string, inboundID int64, pay
 			return fmt.Errorf("%w: %s has no answer path", ErrInvalid, in.Path)
 		}
 		h := hcx.Headers{SenderCode: in.RecipientCode, RecipientCode: in.SenderCode, CorrelationID: in.CorrelationID,
-			RequestID: in.RequestID, WorkflowID: in.WorkflowID, Status: hcx.StatusResponseComplete}
+			RequestID: in.RequestID, WorkflowID: cmp.Or(strings.TrimSpace(opts.WorkflowID), in.WorkflowID),
+			Status: hcx.StatusResponseComplete}
 		if h.RequestID == "" {
 			h.RequestID = uuid.NewString()
+		}
+		if h.WorkflowID == "" && in.CaseID != "" {
+			c, err := getCase(ctx, tx, in.CaseID, false)
+			if err != nil {
+				return err
+			}
+			h.WorkflowID = c.WorkflowID
 		}
 		maxAttempts := s.sendAttempts(0)
 		id, err := insertOutbound(ctx, tx, outboundRow{tenant: tenant, caseID: in.CaseID, path: replyPath, headers: h,

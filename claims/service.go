@@ -15,10 +15,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/claims/hcx"
 	"github.com/sangamhealth/sangam/database"
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // Errors callers can test for with errors.Is.
@@ -185,9 +185,9 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	inserter, err := river.NewClient(riverpgxv5.New(cfg.Pool), &river.Config{Logger: cfg.Logger})
+	inserter, err := jobs.NewInserter(cfg.Pool, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("creating job inserter: %w", err)
+		return nil, err
 	}
 	return &Service{cfg: cfg, pool: cfg.Pool, log: cfg.Logger, inserter: inserter, parts: make(map[string]*participant)}, nil
 }

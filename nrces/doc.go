@@ -33,7 +33,7 @@
 // fixed SNOMED CT codes with their exact displays, section entry types where
 // a profile slices on them, and the ABHA, HPR and HFR identifiers. The R4
 // model is google/fhir/go's protos: resources are built as typed messages,
-// checked with fhirvalidate and written with jsonformat. With a fixed clock
+// checked with fhirvalidate and written as jsonformat writes it. With a fixed clock
 // and id generator (Config.Now, Config.NewID) the output is byte-for-byte
 // reproducible.
 //
@@ -86,6 +86,18 @@
 //	nrces-identifier-system   identifier systems are absolute URIs in the right registry
 //	nrces-identifier-sandbox  (warning) an ABDM sandbox namespace
 //	nrces-abha-format         (warning) an ABHA id that is neither number nor address
+//
+// # NHCX bundles
+//
+// The same Builder makes the insurance bundles of the IG's NHCX module
+// (type collection, no Composition): CoverageEligibilityRequest,
+// Claim (pre-authorisation, enhancement, final claim with its earlier
+// claims carried along), CommunicationResponse (documents a payer asked
+// for) and PaymentAcknowledgement. Gate.Check recognises the six NHCX
+// Bundle profiles, by their profile claim or, failing that, by their
+// entries, and applies the nhcx-* rules listed in nhcx_gate.go (bundle
+// type, entry slices, mandatory Claim, eligibility and Task elements,
+// sequences, references) besides the shared fhir-* and nrces-* ones.
 //
 // Base R4 validation uses google/fhir's validating unmarshaller, with its
 // known false rejections of conformant JSON (escaped slashes and whitespace

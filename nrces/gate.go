@@ -12,8 +12,10 @@ import (
 )
 
 // Gate is the quality gate every bundle passes before it leaves: the NRCeS
-// IG 6.5.0 rules plus base FHIR R4 validation. A Gate is safe for concurrent
-// use.
+// IG 6.5.0 rules plus base FHIR R4 validation. It judges health-record
+// documents and the NHCX insurance bundles (claims, eligibility, tasks) of
+// the same IG, telling them apart by their profile claim or, failing that,
+// their entries. A Gate is safe for concurrent use.
 type Gate struct {
 	r4 *jsonformat.Unmarshaller
 }
@@ -41,7 +43,12 @@ func (g *Gate) Check(ctx context.Context, bundle []byte) ([]Finding, error) {
 		return []Finding{{Location: "Bundle", Rule: "fhir-json", Severity: SeverityError,
 			Message: "not a JSON object: " + err.Error()}}, nil
 	}
-	fs := checkNRCeS(root)
+	var fs []Finding
+	if kind := nhcxKindOf(root); kind != nil {
+		fs = checkNHCX(root, kind) // an NHCX insurance bundle (nhcx_gate.go)
+	} else {
+		fs = checkNRCeS(root)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -83,12 +83,20 @@ func checkEnvelope(fs *findingList, b *gateIndex) {
 		fs.errorf("Bundle.entry[0].resource", "nrces-composition-first", "the first entry is %s; a document bundle starts with its Composition (bdl-11)", got)
 	}
 
+	checkFullURLs(fs, entries, "a document", "IG 6.x bundles use")
+}
+
+// checkFullURLs checks that every entry has a resource and a unique fullUrl
+// (bdl-7), urn:uuid ones well formed; others are warned about, since the
+// IG's bundles use urn:uuid. what names the bundle kind in messages and
+// convention whose practice the warning cites.
+func checkFullURLs(fs *findingList, entries []any, what, convention string) {
 	seen := map[string]int{}
 	for i, raw := range entries {
 		loc := "Bundle.entry[" + strconv.Itoa(i) + "]"
 		eo, _ := raw.(jobj)
 		if jobject(eo, "resource") == nil {
-			fs.errorf(loc, "nrces-entry", "entry has no resource; every entry of a document carries one")
+			fs.errorf(loc, "nrces-entry", "entry has no resource; every entry of %s carries one", what)
 			continue
 		}
 		u := jstr(eo, "fullUrl")
@@ -107,9 +115,9 @@ func checkEnvelope(fs *findingList, b *gateIndex) {
 				fs.errorf(loc+".fullUrl", "nrces-fullurl", "fullUrl %q is not a valid lower-case urn:uuid", u)
 			}
 		case strings.HasPrefix(u, "urn:oid:"), strings.Contains(u, "://"):
-			fs.warnf(loc+".fullUrl", "nrces-fullurl-style", "fullUrl %q: IG 6.x bundles use urn:uuid fullUrls", u)
+			fs.warnf(loc+".fullUrl", "nrces-fullurl-style", "fullUrl %q: %s urn:uuid fullUrls", u, convention)
 		default:
-			fs.warnf(loc+".fullUrl", "nrces-fullurl-style", "fullUrl %q is relative; R4 asks for an absolute URL or urn:uuid, and IG 6.x uses urn:uuid", u)
+			fs.warnf(loc+".fullUrl", "nrces-fullurl-style", "fullUrl %q is relative; R4 asks for an absolute URL or urn:uuid, and %s urn:uuid", u, convention)
 		}
 	}
 }

@@ -72,6 +72,15 @@ export SMS_WEBHOOK_URL=${SMS_WEBHOOK_URL:-$SANDBOX_PUBLIC_URL/_sandbox/phr/sms}
 printf '%s' "${ABDM_CLIENT_SECRET:-kaveri-demo-secret}" |
 	$bin onboard --tenant kaveri --client-id "${ABDM_CLIENT_ID:-kaveri-demo}" --client-secret-stdin
 
+# Make each facility an NHCX participant of the sandbox switch (its key in
+# the key store, its certificate and endpoint URL in the switch's registry).
+export NHCX_URL=${NHCX_URL:-$SANDBOX_PUBLIC_URL/hcx}
+export NHCX_REGISTRY_URL=${NHCX_REGISTRY_URL:-$SANDBOX_PUBLIC_URL/pmjay/sbxhcx/participanthcxservice}
+for participant in IN2910000231:1000012231@hcx IN2910000587:1000012587@hcx IN2910000944:1000012944@hcx; do
+	$bin nhcx register --tenant kaveri --facility "${participant%%:*}" --participant-code "${participant#*:}" \
+		--sandbox-url "$SANDBOX_PUBLIC_URL" --sandbox-client-id "${ABDM_CLIENT_ID:-kaveri-demo}" --certificate-out /dev/null
+done
+
 $bin serve --addr "$SANGAM_ADDR" &
 pids+=($!)
 wait_for sangam "$!" "http://$SANGAM_ADDR/readyz"
@@ -84,7 +93,7 @@ cat >&2 <<MSG
   Demo sign-in (password for all: sangam-demo):
     frontdesk   front desk, Kaveri City Hospital
     doctor      doctor, Kaveri City and Women and Child
-    billing     billing, Kaveri City Hospital
+    billing     billing, Kaveri City and Women and Child
     admin       hospital IT, all facilities
 
   Press Ctrl-C to stop.

@@ -26,14 +26,6 @@ func (s *Server) showDoctorHome(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, views.DoctorPage(s.pageFor(c, "Doctor", roleDoctor.home()), views.DoctorHome{Facilities: facilityRefs(fs)}))
 }
 
-func (s *Server) showBillingHome(c *fiber.Ctx) error {
-	fs, err := s.facilitiesOf(c.UserContext(), staffFrom(c.UserContext()))
-	if err != nil {
-		return err
-	}
-	return render(c, fiber.StatusOK, views.BillingPage(s.pageFor(c, "Billing", roleBilling.home()), views.BillingHome{Facilities: facilityRefs(fs)}))
-}
-
 func (s *Server) showAdminHome(c *fiber.Ctx) error {
 	fs, err := s.facilitiesOf(c.UserContext(), staffFrom(c.UserContext()))
 	if err != nil {

@@ -6,6 +6,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// NHCXPath is where NHCX deliveries arrive: a participant's endpoint_url
+// in the NHCX registry is the public URL followed by this path.
+const NHCXPath = "/nhcx"
+
 // routes is the site map: every route Sangam serves is listed here.
 func (s *Server) routes(reg *prometheus.Registry) {
 	// Every request gets an id, a log line and metrics, then the security
@@ -33,7 +37,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Staff pages: one home per role.
 	s.page(roleFrontDesk.home(), allow(roleFrontDesk), s.showFrontDeskHome)
 	s.page(roleDoctor.home(), allow(roleDoctor), s.showDoctorHome)
-	s.page(roleBilling.home(), allow(roleBilling), s.showBillingHome)
+	s.page(roleBilling.home(), allow(roleBilling), s.showBillingDesk)
 	s.page(roleAdmin.home(), allow(roleAdmin), s.showAdminHome)
 
 	// Scan-and-share counter queue; /table is the fragment htmx polls every 3 s.
@@ -91,6 +95,22 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(patientsPath+"/:id/record", doctorAccess(), s.showRecord)
 	s.page(recordAttachmentPath+"/:id", doctorAccess(), s.hiuOnly(s.showRecordAttachment))
 
+	// Billing (NHCX): a patient's stays, coverage and evidence; sending a
+	// coverage check, pre-authorisation or claim for a stay; a case with
+	// the payer's decision (/status is the fragment htmx polls every 3 s),
+	// its answers to the payer's queries and payment notices.
+	s.page(billingPath+"/patients/:id", billingAccess(), s.billingOnly(s.showBillingPatient))
+	s.action(billingPath+"/patients/:id/coverage", billingAccess(), s.billingOnly(s.saveBillingCoverage))
+	s.page(billingPath+"/patients/:id/claim", billingAccess(), s.billingOnly(s.showBillingEncounter))
+	s.action(billingPath+"/patients/:id/claim", billingAccess(), s.billingOnly(s.sendBillingRequest))
+	s.page(billingPath+"/cases/:id", billingAccess(), s.billingOnly(s.showBillingCase))
+	s.page(billingPath+"/cases/:id/status", billingAccess(), s.billingOnly(s.showBillingCaseStatus))
+	s.action(billingPath+"/cases/:id/claim", billingAccess(), s.billingOnly(s.submitBillingClaim))
+	s.action(billingPath+"/cases/:id/enhancement", billingAccess(), s.billingOnly(s.requestBillingEnhancement))
+	s.action(billingPath+"/cases/:id/answer", billingAccess(), s.billingOnly(s.answerBillingQuery))
+	s.action(billingPath+"/cases/:id/acknowledge", billingAccess(), s.billingOnly(s.acknowledgeBillingPayment))
+	s.action(billingPath+"/cases/:id/messages/:mid/replay", billingAccess(), s.billingOnly(s.replayBillingMessage))
+
 	// Source systems: health per system, and a new event token shown once.
 	s.page(sourcesPath, allow(roleAdmin), s.showSourceHealth)
 	s.action(sourcesPath+"/:id/token", allow(roleAdmin), s.issueSourceToken)
@@ -118,6 +138,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// unguessable request id, the transaction and our decryption key.
 	if s.dataPush != nil {
 		s.dataPush.Register(s.app)
+	}
+
+	// NHCX deliveries: the participant's registered endpoint URL is
+	// PublicURL + NHCXPath, and the switch appends /v1/....
+	if s.nhcx != nil {
+		s.nhcx.Register(s.app.Group(NHCXPath))
 	}
 
 	// Events from source systems (visit created, report finalised, ...)

@@ -76,6 +76,10 @@ type Config struct {
 	// DataPush receives health records other hospitals push to us as an
 	// HIU (under /bridge/<tenant>/hiu/data-push/). Optional.
 	DataPush RouteRegistrar
+	// NHCX takes the NHCX switch's deliveries (insurers' answers and
+	// requests) under NHCXPath; they authenticate by decrypting with our
+	// participant key, outside staff sessions. Optional.
+	NHCX RouteRegistrar
 	// ShareProfileURL is the PHR app page a counter's QR code opens (with
 	// hip-id and counter-id added). Optional: empty means the ABDM
 	// sandbox's, DefaultShareProfileURL.
@@ -90,6 +94,10 @@ type Config struct {
 	// Sources reads the group's own records live for
 	// /patients/:id/record (*sources.Registry). Optional.
 	Sources SourceReader
+	// Billing is the NHCX claims workflow behind /billing
+	// (*claims.Workflow). Optional: without it those pages say claims are
+	// not set up.
+	Billing Billing
 }
 
 // RouteRegistrar adds its own routes; the bridge and other machine-facing
@@ -150,6 +158,7 @@ type Server struct {
 	bridge        RouteRegistrar
 	sourceEvents  RouteRegistrar
 	dataPush      RouteRegistrar
+	nhcx          RouteRegistrar
 	abdm          ABDMAdmin
 	checkCreds    CheckCredentialsFunc
 	// shareProfileURL has no trailing slash.
@@ -158,6 +167,7 @@ type Server struct {
 	abhaFlows       *abhaFlows
 	hiu             HIU
 	sources         SourceReader
+	billing         Billing
 }
 
 // New builds the application and installs every route. It discovers the
@@ -188,11 +198,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		bridge:        cfg.Bridge,
 		sourceEvents:  cfg.SourceEvents,
 		dataPush:      cfg.DataPush,
+		nhcx:          cfg.NHCX,
 		abdm:          cfg.ABDM,
 		checkCreds:    cfg.CheckABDMCredentials,
 		abha:          cfg.ABHA,
 		hiu:           cfg.HIU,
 		sources:       cfg.Sources,
+		billing:       cfg.Billing,
 	}
 	s.shareProfileURL = trimSlash(cfg.ShareProfileURL)
 	if s.shareProfileURL == "" {

@@ -48,6 +48,11 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("indexing the demo patients: %w", err)
 	}
+	// Coverage belongs to master patients, which exist only once indexed.
+	cov, err := demo.LoadCoverage(ctx, pool, g)
+	if err != nil {
+		return fmt.Errorf("loading the demo coverage: %w", err)
+	}
 	state := "already present, kept as is"
 	if res.Created {
 		state = "created"
@@ -60,6 +65,7 @@ func runDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for name, reason := range counts.Failed {
 		fmt.Fprintf(stdout, "  source %s could not be read: %s\n", name, reason)
 	}
+	fmt.Fprintf(stdout, "insurance: %d payers, %d empanelments, %d coverages newly added\n", cov.Payers, cov.Empanelments, cov.Coverages)
 	return nil
 }
 

@@ -12,8 +12,8 @@ import (
 
 const fhirUsage = `Usage: sangam fhir <command> [options] FILE...
 
-Work with ABDM health records: FHIR R4 document bundles following the NRCeS
-implementation guide (ndhm.in 6.5.0).
+Work with ABDM health records and NHCX insurance bundles: FHIR R4 bundles
+following the NRCeS implementation guide (ndhm.in 6.5.0).
 
 Commands:
   validate  check bundles with Sangam's quality gate (NRCeS rules and base R4)
@@ -43,9 +43,13 @@ func runFHIR(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 }
 
 const fhirValidateSynopsis = `Check FHIR bundles with the quality gate every bundle Sangam sends must pass:
-the NRCeS IG 6.5.0 rules (envelope, Composition first, type and section codes
-per record type, mandatory elements, references, identifier systems, section
-entry types) and base FHIR R4 validation. Prints one line per finding:
+the NRCeS IG 6.5.0 rules and base FHIR R4 validation. Health-record documents
+are checked for envelope, Composition first, type and section codes per record
+type, mandatory elements, references, identifier systems and section entry
+types; NHCX insurance bundles (ClaimBundle, CoverageEligibilityRequest/
+ResponseBundle, ClaimResponseBundle, TaskBundle, InsurancePlanBundle) for type
+collection, their entry slices, mandatory Claim, eligibility and Task elements,
+codings and references. Prints one line per finding:
 
   FILE: LOCATION: RULE: SEVERITY: MESSAGE
 

@@ -24,6 +24,8 @@ Commands:
   encrypt   encrypt the payload on stdin to a certificate; print the compact JWE
   decrypt   decrypt a compact JWE (or a {"payload": ...} body) from stdin;
             print {"headers": {...}, "payload": ...}
+  register  make a facility an NHCX participant: its key in the key store,
+            its code recorded, its certificate and endpoint URL printed
 
 Keys and certificates are files in PEM (PKCS#1, PKCS#8, X.509 certificate,
 PKIX public key), base64 DER, or JWK.
@@ -57,6 +59,8 @@ func runNHCX(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return runNHCXEncrypt(args[1:], stdin, stdout, stderr)
 	case "decrypt":
 		return runNHCXDecrypt(args[1:], stdin, stdout, stderr)
+	case "register":
+		return runNHCXRegister(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "sangam nhcx: unknown command %q\n\n", args[0])
 	fmt.Fprint(stderr, nhcxUsage)

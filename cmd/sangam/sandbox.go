@@ -15,6 +15,7 @@ import (
 	"github.com/sangamhealth/sangam/e2e/sandbox/cm"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 	"github.com/sangamhealth/sangam/e2e/sandbox/identity"
+	"github.com/sangamhealth/sangam/e2e/sandbox/nhcx"
 	"github.com/sangamhealth/sangam/e2e/sandbox/remote"
 )
 
@@ -85,8 +86,13 @@ func runSandbox(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		// The demo group's patients who have ABHA are ABDM users too: they
 		// can scan a counter, and the consent manager knows them when
 		// Sangam links their care contexts.
-		CM:     cm.Config{Patients: demoABHAPatients()},
-		Remote: &remote.Config{RecordsDir: c.remoteRecords},
+		CM: cm.Config{Patients: demoABHAPatients()},
+		// City Hospital links its records of those patients once the
+		// gateway answers, as a hospital links a visit when it registers
+		// it: patients find them linked in the PHR app.
+		Remote: &remote.Config{RecordsDir: c.remoteRecords, LinkAtStart: true},
+		// The insurers the demo group bills answer as the sandbox payer.
+		NHCX: nhcx.Config{Payers: demoPayers()},
 	})
 	if err != nil {
 		return err
@@ -120,6 +126,15 @@ const (
 	demoABDMClientID     = "kaveri-demo"
 	demoABDMClientSecret = "kaveri-demo-secret"
 )
+
+// demoPayers registers the demo group's payers with the sandbox switch.
+func demoPayers() []nhcx.Participant {
+	var out []nhcx.Participant
+	for _, p := range demo.Payers() {
+		out = append(out, nhcx.Participant{Code: p.Code, Name: p.Name, Role: nhcx.RolePayer, Status: "Active"})
+	}
+	return out
+}
 
 // demoABHAPatients lists the demo people who have an ABHA as the consent
 // manager's patients, with the details ABDM holds for them.

@@ -20,6 +20,7 @@ import (
 	"github.com/sangamhealth/sangam/abdm"
 	"github.com/sangamhealth/sangam/abdm/abha"
 	"github.com/sangamhealth/sangam/bridge"
+	"github.com/sangamhealth/sangam/claims"
 	"github.com/sangamhealth/sangam/hip"
 	"github.com/sangamhealth/sangam/hiu"
 	"github.com/sangamhealth/sangam/jobs"
@@ -50,6 +51,7 @@ type serveConfig struct {
 	shareProfileURL string
 	discoverTimeout time.Duration
 	pollInterval    time.Duration
+	nhcx            nhcxSettings
 	keys            keyStoreOptions
 	logging         logOptions
 }
@@ -74,6 +76,7 @@ func (c *serveConfig) register(o *options) {
 	o.String(&c.smsWebhook, "sms-webhook-url", "SMS_WEBHOOK_URL", "", "SMS provider webhook that receives {phone, from, text} JSON for link OTPs; without it user-initiated linking is refused")
 	o.Duration(&c.pollInterval, "source-poll-interval", "SOURCE_POLL_INTERVAL", 5*time.Minute, "how often SQL source systems are asked what changed (a fallback for systems that do not push events)")
 	o.Duration(&c.discoverTimeout, "discover-timeout", "DISCOVER_TIMEOUT", 3*time.Second, "how long discovery waits for a facility's source systems; slower ones are left out and recorded")
+	c.nhcx.register(o)
 	c.keys.register(o)
 	c.logging.register(o)
 }
@@ -197,6 +200,29 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 
+	// Billing (M4): NHCX cases, the outbox to the switch and the inbox of
+	// insurers' answers. NHCX takes the tenant's ABDM session token.
+	claimsService, err := claims.New(claims.Config{
+		Pool: pool, Keys: keyStore, Tokens: gateway, SwitchURL: c.nhcx.switchURL, RegistryURL: c.nhcx.registryURL,
+		AcceptExpiredCertificates: c.nhcx.acceptExpired, Logger: log, MaxBodyBytes: bodyLimit,
+	})
+	if err != nil {
+		return fmt.Errorf("NHCX: %w", err)
+	}
+	// The billing desk's workflow: evidence gathered from every facility's
+	// sources (six months before admission, to carry the episode's earlier
+	// care), bundles through the NRCeS gate, messages through the service.
+	gatherer, err := claims.NewGatherer(claims.GathererConfig{
+		Patients: patientIndex, Sources: sourceRegistry, Coverage: claimsService, WindowBefore: claimsEvidenceWindow, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	billing, err := claims.NewWorkflow(claims.WorkflowConfig{Service: claimsService, Evidence: gatherer, Builder: builder, Logger: log})
+	if err != nil {
+		return err
+	}
+
 	sourceJobs, err := sources.NewJobs(sources.JobsConfig{
 		Pool: pool, Registry: sourceRegistry, Logger: log, PollInterval: c.pollInterval,
 		OnNewCareContextFunc: hipService.OnNewCareContext,
@@ -225,11 +251,14 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	if err := claimsService.RegisterJobs(workers); err != nil {
+		return err
+	}
 	jobClient, err := jobs.New(pool, jobs.Config{
 		Workers:      workers,
 		PeriodicJobs: slices.Concat(periodic, bridgePeriodic, sourcePeriodic, hiuPeriodic),
 		Logger:       log,
-		Queues:       map[string]int{bridgeQueue: 4},
+		Queues:       map[string]river.QueueConfig{bridgeQueue: jobs.InteractiveQueue(4)},
 	})
 	if err != nil {
 		return err
@@ -266,13 +295,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}),
 		SourceEvents:    intake,
 		DataPush:        hiuDataPush{hiuService},
+		NHCX:            nhcxCallbacks{claimsService},
 		HIU:             hiuService,
 		ABHA:            abhaClient,
 		ShareProfileURL: c.shareProfileURL,
 		Sources:         sourceRegistry,
-		// Pushed health-record pages may be 20 MiB; each machine-facing
-		// route checks its own, smaller limit.
-		BodyLimit: 24 << 20,
+		Billing:         billing,
+		BodyLimit:       bodyLimit,
 	})
 	if err != nil {
 		return err
@@ -318,6 +347,23 @@ func shutdown(log *slog.Logger, timeout time.Duration, srv *server.Server, jobCl
 // worker pool keeps callback processing from competing with bulk work and
 // keeps acknowledgement latency low on small machines (see `make bench`).
 const bridgeQueue = "bridge"
+
+// bodyLimit bounds every request body. Pushed health-record pages may be
+// 20 MiB; each machine-facing route checks its own, smaller limit. NHCX
+// deliveries share it: the answers Sangam asks for (eligibility, claim
+// responses, communication requests, payment notices) are far smaller; only
+// InsurancePlan bundles, which Sangam does not request, reach 100 MB.
+const bodyLimit = 24 << 20
+
+// claimsEvidenceWindow is how far before an admission a claim's evidence
+// reaches: care earlier in the episode at any facility (a surgery months
+// before a delivery) is what payers ask for.
+const claimsEvidenceWindow = 180 * 24 * time.Hour
+
+// nhcxCallbacks mounts the NHCX inbox on the server.
+type nhcxCallbacks struct{ svc *claims.Service }
+
+func (n nhcxCallbacks) Register(r fiber.Router) { n.svc.RegisterCallbacks(r) }
 
 // hiuDataPush mounts the HIU's data push route on the server.
 type hiuDataPush struct{ svc *hiu.Service }

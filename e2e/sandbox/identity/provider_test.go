@@ -622,7 +622,7 @@ func TestDemoUsers(t *testing.T) {
 	want := map[string][2][]string{
 		"frontdesk": {{RoleFrontDesk}, testFacilities[:1]},
 		"doctor":    {{RoleDoctor}, testFacilities[:2]},
-		"billing":   {{RoleBilling}, testFacilities[:1]},
+		"billing":   {{RoleBilling}, testFacilities[:2]},
 		"admin":     {{RoleAdmin}, testFacilities},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -28,16 +28,17 @@ type User struct {
 }
 
 // DemoUsers returns one user per staff role, all with DemoPassword. The
-// front-desk and billing users act for the first facility, the doctor for the
-// first two (a doctor visiting two hospitals of the group) and the admin for
-// all of them. The slice is fresh on every call.
+// front-desk user acts for the first facility; the doctor (visiting two
+// hospitals of the group) and billing (the group's claims desk for its two
+// hospitals) for the first two; the admin for all of them. The slice is
+// fresh on every call.
 func DemoUsers(facilities []string) []User {
 	first := facilities[:min(1, len(facilities))]
 	firstTwo := facilities[:min(2, len(facilities))]
 	return []User{
 		demoUser("frontdesk", "Asha Frontdesk", RoleFrontDesk, first),
 		demoUser("doctor", "Vikram Doctor", RoleDoctor, firstTwo),
-		demoUser("billing", "Priya Billing", RoleBilling, first),
+		demoUser("billing", "Priya Billing", RoleBilling, firstTwo),
 		demoUser("admin", "Arjun Admin", RoleAdmin, facilities),
 	}
 }
