@@ -26,6 +26,27 @@ func (s *Server) action(path string, a access, h fiber.Handler) {
 	s.app.Post(path, s.requireStaff(a), s.checkCSRF, h)
 }
 
+// poll registers a fragment that a page fetches by itself on a timer (htmx
+// "every Ns"). It needs a session like a page, but does not count as the
+// user doing something: a screen left open must still reach its idle
+// timeout and sign out.
+func (s *Server) poll(path string, a access, h fiber.Handler) {
+	s.app.Get(path, func(c *fiber.Ctx) error {
+		c.SetUserContext(context.WithValue(c.UserContext(), backgroundKey{}, true))
+		return c.Next()
+	}, s.requireStaff(a), h)
+}
+
+// backgroundKey marks a request the browser made by itself (see poll).
+type backgroundKey struct{}
+
+// isBackground reports whether ctx is a poll's, which must not keep the
+// session alive.
+func isBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
+}
+
 type staffKey struct{}
 
 // staffFrom returns the signed-in user of a request, or nil.

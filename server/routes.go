@@ -42,7 +42,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Scan-and-share counter queue; /table is the fragment htmx polls every 3 s.
 	s.page(queuePath, allow(roleFrontDesk, roleAdmin), s.showCounterQueue)
-	s.page(queuePath+"/table", allow(roleFrontDesk, roleAdmin), s.showCounterQueueTable)
+	s.poll(queuePath+"/table", allow(roleFrontDesk, roleAdmin), s.showCounterQueueTable)
 	s.action(queuePath+"/:id/accept", allow(roleFrontDesk, roleAdmin), s.acceptQueueToken)
 	s.action(queuePath+"/:id/complete", allow(roleFrontDesk, roleAdmin), s.completeQueueToken)
 
@@ -88,7 +88,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Consent requests to other hospitals (doctor); /table is the fragment
 	// htmx polls every 5 s.
 	s.page(consentsPath, doctorAccess(), s.hiuOnly(s.showConsents))
-	s.page(consentsPath+"/table", doctorAccess(), s.hiuOnly(s.showConsentTable))
+	s.poll(consentsPath+"/table", doctorAccess(), s.hiuOnly(s.showConsentTable))
 	s.action(consentsPath, doctorAccess(), s.hiuOnly(s.createConsentRequest))
 
 	// The whole record of a patient, and the documents in it.
@@ -104,7 +104,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(billingPath+"/patients/:id/claim", billingAccess(), s.billingOnly(s.showBillingEncounter))
 	s.action(billingPath+"/patients/:id/claim", billingAccess(), s.billingOnly(s.sendBillingRequest))
 	s.page(billingPath+"/cases/:id", billingAccess(), s.billingOnly(s.showBillingCase))
-	s.page(billingPath+"/cases/:id/status", billingAccess(), s.billingOnly(s.showBillingCaseStatus))
+	s.poll(billingPath+"/cases/:id/status", billingAccess(), s.billingOnly(s.showBillingCaseStatus))
 	s.action(billingPath+"/cases/:id/claim", billingAccess(), s.billingOnly(s.submitBillingClaim))
 	s.action(billingPath+"/cases/:id/enhancement", billingAccess(), s.billingOnly(s.requestBillingEnhancement))
 	s.action(billingPath+"/cases/:id/answer", billingAccess(), s.billingOnly(s.answerBillingQuery))

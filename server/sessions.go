@@ -127,7 +127,8 @@ func (s *Server) createSession(ctx context.Context, tenantID string, si *signedI
 
 // lookupSession finds the live session of a cookie value. A session past
 // its idle or absolute timeout is deleted (and the sign-out audited) and
-// reported as errSessionExpired; an unknown value as errNoSession.
+// reported as errSessionExpired; an unknown value as errNoSession. Use
+// counts as activity, except a background poll's (isBackground).
 func (s *Server) lookupSession(ctx context.Context, value string) (*staff, error) {
 	tenantID, idHash, ok := parseSessionValue(value)
 	if !ok {
@@ -164,7 +165,7 @@ func (s *Server) lookupSession(ctx context.Context, value string) (*staff, error
 				reason = "maximum session age"
 			}
 			return endSession(ctx, tx, st, reason)
-		case stale:
+		case stale && !isBackground(ctx):
 			if _, err := tx.Exec(ctx, "UPDATE staff_sessions SET last_seen_at = now() WHERE id_hash = $1", idHash); err != nil {
 				return fmt.Errorf("touching the session: %w", err)
 			}
