@@ -123,10 +123,10 @@ func TestRefusedLinkTokenIsReplaced(t *testing.T) {
 	if err := w.keys.Put(ctx, bogus); err != nil {
 		t.Fatal(err)
 	}
+	// The stored token is used at once; how far the refusal and the new
+	// token have got by the time this returns depends on the job queue, so
+	// the calls below, not an intermediate state, show the order.
 	reg := w.careContext(his, "his", "MRN-2", "V7", sources.OPConsultation)
-	if st := w.linkState(reg.Reference); st.State != "sent" {
-		t.Fatalf("with a (bogus) stored token the state is %+v, want sent", st)
-	}
 	w.eventually("the refusal, a new token and the link", func() (bool, error) {
 		return w.linkState(reg.Reference).State == "linked", nil
 	})

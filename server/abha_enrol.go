@@ -19,7 +19,7 @@ import (
 // consent, Aadhaar OTP, the patient's mobile (and its OTP when it is not
 // the Aadhaar mobile), ABHA address, then the result with the card and
 // attaching it to a master-index patient. Each step posts, keeps what
-// the next step needs sealed server-side (abhaFlows), and redirects to the
+// the next step needs sealed in PostgreSQL (abhaFlows), and redirects to the
 // one page, which shows the current step.
 
 const (
@@ -55,7 +55,7 @@ func (s *Server) abhaOnly(h fiber.Handler) fiber.Handler {
 func (s *Server) showABHAEnrol(c *fiber.Ctx) error {
 	st := staffFrom(c.UserContext())
 	var es enrolState
-	if err := s.abhaFlows.load(st, enrolFlow, &es); err != nil {
+	if err := s.abhaFlows.load(c.UserContext(), s.pool, st, enrolFlow, &es); err != nil {
 		if !errors.Is(err, errNoFlow) {
 			s.log.WarnContext(c.UserContext(), "dropping unreadable ABHA journey", "err", err)
 		}
@@ -160,7 +160,7 @@ func (s *Server) enrolAadhaar(c *fiber.Ctx) error {
 // starts again.
 func (s *Server) loadEnrol(c *fiber.Ctx, step string) (*enrolState, error) {
 	var es enrolState
-	err := s.abhaFlows.load(staffFrom(c.UserContext()), enrolFlow, &es)
+	err := s.abhaFlows.load(c.UserContext(), s.pool, staffFrom(c.UserContext()), enrolFlow, &es)
 	if err == nil && es.Step == step {
 		return &es, nil
 	}
@@ -172,7 +172,7 @@ func (s *Server) loadEnrol(c *fiber.Ctx, step string) (*enrolState, error) {
 }
 
 func (s *Server) saveEnrolAndShow(c *fiber.Ctx, es *enrolState) error {
-	if err := s.abhaFlows.save(staffFrom(c.UserContext()), enrolFlow, es); err != nil {
+	if err := s.abhaFlows.save(c.UserContext(), s.pool, staffFrom(c.UserContext()), enrolFlow, es); err != nil {
 		return err
 	}
 	return c.Redirect(abhaEnrolPath, fiber.StatusSeeOther)
@@ -284,7 +284,9 @@ func (s *Server) enrolAddress(c *fiber.Ctx) error {
 }
 
 func (s *Server) enrolRestart(c *fiber.Ctx) error {
-	s.abhaFlows.drop(staffFrom(c.UserContext()), enrolFlow)
+	if err := s.abhaFlows.drop(c.UserContext(), s.pool, staffFrom(c.UserContext()), enrolFlow); err != nil {
+		return err
+	}
 	return c.Redirect(abhaEnrolPath, fiber.StatusSeeOther)
 }
 

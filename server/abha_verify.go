@@ -81,7 +81,7 @@ func (s *Server) renderVerify(c *fiber.Ctx, v views.ABHAVerify, pr *views.ABHAPr
 
 func (s *Server) showABHAVerify(c *fiber.Ctx) error {
 	var vs verifyState
-	if err := s.abhaFlows.load(staffFrom(c.UserContext()), verifyFlow, &vs); err != nil {
+	if err := s.abhaFlows.load(c.UserContext(), s.pool, staffFrom(c.UserContext()), verifyFlow, &vs); err != nil {
 		return s.renderVerify(c, verifyView(nil, "", "", ""), nil)
 	}
 	v := verifyView(&vs, "", "", "")
@@ -93,7 +93,7 @@ func (s *Server) showABHAVerify(c *fiber.Ctx) error {
 
 func (s *Server) loadVerify(c *fiber.Ctx, step string) (*verifyState, error) {
 	var vs verifyState
-	err := s.abhaFlows.load(staffFrom(c.UserContext()), verifyFlow, &vs)
+	err := s.abhaFlows.load(c.UserContext(), s.pool, staffFrom(c.UserContext()), verifyFlow, &vs)
 	if err == nil && vs.Step == step {
 		return &vs, nil
 	}
@@ -105,7 +105,7 @@ func (s *Server) loadVerify(c *fiber.Ctx, step string) (*verifyState, error) {
 }
 
 func (s *Server) saveVerifyAndShow(c *fiber.Ctx, vs *verifyState) error {
-	if err := s.abhaFlows.save(staffFrom(c.UserContext()), verifyFlow, vs); err != nil {
+	if err := s.abhaFlows.save(c.UserContext(), s.pool, staffFrom(c.UserContext()), verifyFlow, vs); err != nil {
 		return err
 	}
 	return c.Redirect(abhaVerifyPath, fiber.StatusSeeOther)
@@ -190,7 +190,9 @@ func (s *Server) verifyAccount(c *fiber.Ctx) error {
 }
 
 func (s *Server) verifyRestart(c *fiber.Ctx) error {
-	s.abhaFlows.drop(staffFrom(c.UserContext()), verifyFlow)
+	if err := s.abhaFlows.drop(c.UserContext(), s.pool, staffFrom(c.UserContext()), verifyFlow); err != nil {
+		return err
+	}
 	return c.Redirect(abhaVerifyPath, fiber.StatusSeeOther)
 }
 

@@ -214,9 +214,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.loginSealer, err = newSealer(cfg.LoginKey); err != nil {
 		return nil, err
 	}
-	if s.abhaFlows, err = newABHAFlows(); err != nil {
-		return nil, err
-	}
+	s.abhaFlows = newABHAFlows()
 	if s.rp, err = discover(ctx, cfg.OIDC, s.publicURL+callbackPath, client); err != nil {
 		return nil, err
 	}

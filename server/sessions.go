@@ -49,6 +49,11 @@ type staff struct {
 	Facilities []string
 	CSRFToken  string
 	idHash     []byte
+	// secret is the random part of the session cookie. Only the browser
+	// holds it (the database has the value's SHA-256), so keys derived from
+	// it seal what is kept for the session (abhaFlows) against a reader of
+	// the database.
+	secret []byte
 }
 
 // displayName is the best name the token gave.
@@ -85,6 +90,14 @@ func parseSessionValue(v string) (tenantID string, idHash []byte, ok bool) {
 		return "", nil, false
 	}
 	return t, hashSessionValue(v), true
+}
+
+// sessionSecret returns the random part of a cookie value that
+// parseSessionValue accepted.
+func sessionSecret(v string) []byte {
+	_, secret, _ := strings.Cut(v, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(secret)
+	return raw
 }
 
 // hashSessionValue is what staff_sessions.id_hash holds: a stolen database
@@ -134,7 +147,7 @@ func (s *Server) lookupSession(ctx context.Context, value string) (*staff, error
 	if !ok {
 		return nil, errNoSession
 	}
-	st := &staff{TenantID: tenantID, idHash: idHash}
+	st := &staff{TenantID: tenantID, idHash: idHash, secret: sessionSecret(value)}
 	var lookupErr error
 	err := database.InTenant(ctx, s.pool, tenantID, func(tx pgx.Tx) error {
 		var roles []string
