@@ -32,6 +32,9 @@ const (
 
 // Billing is what the billing pages need (*claims.Workflow).
 type Billing interface {
+	// Payers and empanelments, set up by hospital IT (/admin/payers).
+	SetPayer(ctx context.Context, tenant string, p claims.Payer) (claims.Payer, error)
+	SetEmpanelment(ctx context.Context, tenant string, e claims.Empanelment) (claims.Empanelment, error)
 	Encounters(ctx context.Context, tenant, patientID string) ([]claims.BillableEncounter, []claims.Problem, error)
 	Evidence(ctx context.Context, tenant, patientID, encounterRef string) (claims.Evidence, error)
 	Draft(ev *claims.Evidence, use nrces.ClaimUse, estimate string) claims.ClaimDraft

@@ -115,6 +115,11 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.page(sourcesPath, allow(roleAdmin), s.showSourceHealth)
 	s.action(sourcesPath+"/:id/token", allow(roleAdmin), s.issueSourceToken)
 
+	// NHCX payers and each facility's empanelment with their schemes.
+	s.page(adminPayersPath, allow(roleAdmin), s.billingOnly(s.showAdminPayers))
+	s.action(adminPayersPath, allow(roleAdmin), s.billingOnly(s.saveAdminPayer))
+	s.action(adminPayersPath+"/empanelments", allow(roleAdmin), s.billingOnly(s.saveAdminEmpanelment))
+
 	// ABDM connection: credentials, bridge URL, facility registrations.
 	s.page("/admin/abdm", allow(roleAdmin), s.abdmOnly(s.showABDMPage))
 	s.action("/admin/abdm/credentials", allow(roleAdmin), s.abdmOnly(s.saveABDMCredentials))
