@@ -1,18 +1,12 @@
 package claims_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,12 +17,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/claims"
+	"github.com/sangamhealth/sangam/claims/claimstest"
 	"github.com/sangamhealth/sangam/database"
 	"github.com/sangamhealth/sangam/database/databasetest"
 	"github.com/sangamhealth/sangam/e2e/sandbox"
@@ -54,49 +46,10 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// RSA keys are slow to make; the tests share a few per test binary.
-var testRSA struct {
-	mu   sync.Mutex
-	keys map[string]*rsa.PrivateKey
-}
-
+// rsaKey is the test binary's key called name (claimstest.RSAKey).
 func rsaKey(t testing.TB, name string) *rsa.PrivateKey {
 	t.Helper()
-	testRSA.mu.Lock()
-	defer testRSA.mu.Unlock()
-	if k := testRSA.keys[name]; k != nil {
-		return k
-	}
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if testRSA.keys == nil {
-		testRSA.keys = map[string]*rsa.PrivateKey{}
-	}
-	testRSA.keys[name] = k
-	return k
-}
-
-func certificatePEM(t testing.TB, key *rsa.PrivateKey, cn string) string {
-	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageKeyEncipherment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
-func privatePEM(t testing.TB, key *rsa.PrivateKey) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	return claimstest.RSAKey(t, name)
 }
 
 func randomHex(n int) string {
@@ -106,55 +59,25 @@ func randomHex(n int) string {
 }
 
 // gatewayTokens gets the tenant's NHCX token from the sandbox gateway's
-// session API, as production gets it from ABDM's.
+// session API, as production gets it from ABDM's, and drops a token the
+// switch refused, as production does.
 type gatewayTokens struct {
 	url string
 
-	mu          sync.Mutex
-	token       string
-	sessions    int
-	invalidated int
+	once sync.Once
+	src  *claimstest.Tokens
+}
+
+func (g *gatewayTokens) tokens() *claimstest.Tokens {
+	g.once.Do(func() { g.src = &claimstest.Tokens{URL: g.url, ClientID: clientID, Secret: clientSecret} })
+	return g.src
 }
 
 func (g *gatewayTokens) Token(ctx context.Context, tenant string) (string, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.token != "" {
-		return g.token, nil
-	}
-	body, _ := json.Marshal(map[string]string{"clientId": clientID, "clientSecret": clientSecret, "grantType": "client_credentials"})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url+"/gateway/v3/sessions", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("REQUEST-ID", uuid.NewString())
-	req.Header.Set("TIMESTAMP", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
-	req.Header.Set("X-CM-ID", "sbx")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var s struct {
-		AccessToken string `json:"accessToken"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || s.AccessToken == "" {
-		return "", fmt.Errorf("session: HTTP %d", resp.StatusCode)
-	}
-	g.token = s.AccessToken
-	g.sessions++
-	return g.token, nil
+	return g.tokens().Token(ctx, tenant)
 }
 
-func (g *gatewayTokens) InvalidateToken(_, token string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.token == token {
-		g.token = ""
-	}
-	g.invalidated++
-}
+func (g *gatewayTokens) InvalidateToken(_, token string) { g.tokens().Drop(token) }
 
 // pathCounter counts the sandbox's requests by path.
 type pathCounter struct {
@@ -248,10 +171,6 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	store := keys.NewPostgresStore(h.db.App, ring)
-	ourKey := rsaKey(t, "provider")
-	if err := claims.SavePrivateKey(ctx, store, claims.PrivateKeyRef(h.tenant, "", h.code), privatePEM(t, ourKey)); err != nil {
-		t.Fatal(err)
-	}
 
 	// The Fiber app serving our callbacks under /nhcx.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -274,41 +193,14 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.SetParticipant(ctx, claims.Participant{Tenant: h.tenant, Code: h.code, Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true, BodyLimit: claims.DefaultMaxBodyBytes})
 	h.svc.RegisterCallbacks(app.Group("/nhcx"))
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
 
-	if err := h.sb.NHCX.RegisterParticipant(nhcx.Participant{
-		Code: h.code, Name: "Acme", EndpointURL: h.appURL + "/nhcx",
-		EncryptionCert: certificatePEM(t, ourKey, h.code), ClientID: clientID,
-	}); err != nil {
-		t.Fatal(err)
-	}
-
-	workers := river.NewWorkers()
-	if err := h.svc.RegisterJobs(workers); err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := river.NewClient(riverpgxv5.New(h.db.App), &river.Config{
-		Queues:  map[string]river.QueueConfig{h.queue: {MaxWorkers: 10}},
-		Workers: workers, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
-		Logger: quietLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := jobs.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = jobs.Stop(ctx)
-	})
+	claimstest.Register(t, store, h.svc, h.sb.NHCX, claimstest.Participant{Tenant: h.tenant, Code: h.code, Name: "Acme",
+		Key: rsaKey(t, "provider"), EndpointURL: h.appURL + "/nhcx", ClientID: clientID})
+	claimstest.StartJobs(t, h.db, h.svc, h.queue, 10, quietLogger())
 	return h
 }
 

@@ -1,36 +1,26 @@
 package claims_test
 
 import (
-	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/claims"
-	"github.com/sangamhealth/sangam/database"
+	"github.com/sangamhealth/sangam/claims/claimstest"
 	"github.com/sangamhealth/sangam/database/databasetest"
 	"github.com/sangamhealth/sangam/demo"
 	"github.com/sangamhealth/sangam/e2e/sandbox"
 	"github.com/sangamhealth/sangam/e2e/sandbox/gateway"
 	"github.com/sangamhealth/sangam/e2e/sandbox/nhcx"
 	"github.com/sangamhealth/sangam/keys"
-	"github.com/sangamhealth/sangam/nrces"
 	"github.com/sangamhealth/sangam/patients"
-	"github.com/sangamhealth/sangam/sources"
-	"github.com/sangamhealth/sangam/sources/mappings"
-	"github.com/sangamhealth/sangam/sources/sqlmap"
 )
 
 // billingWorld is the billing workflow as `sangam serve` wires it, over a
@@ -56,15 +46,9 @@ type billingWorld struct {
 	facility map[string]string // facility id by HFR id
 }
 
-// sourcesLoad serialises loading the demo vendors' databases: LoadSources
-// replaces the shared vendor schemas, which must not happen while another
-// world of this test binary reads them.
-var sourcesLoad sync.Mutex
-
 func newBillingWorld(t *testing.T) *billingWorld {
 	t.Helper()
-	ctx := context.Background()
-	w := &billingWorld{t: t, db: databasetest.New(t), codes: map[string]string{}, facility: map[string]string{},
+	w := &billingWorld{t: t, db: databasetest.New(t), codes: map[string]string{},
 		actor: claims.Actor{ID: "demo-billing", Name: "Priya Billing"}}
 	suffix := strings.ToUpper(randomHex(3))
 	w.group = demo.KaveriHealth()
@@ -72,46 +56,16 @@ func newBillingWorld(t *testing.T) *billingWorld {
 	for i := range w.group.Facilities {
 		w.group.Facilities[i].HIPID += "-B" + suffix
 	}
-	res, err := demo.Load(ctx, w.db.Owner, w.group)
-	mustNoErr(t, err)
-	w.tenant = res.TenantID
-	sourcesLoad.Lock()
-	_, err = demo.LoadSources(ctx, w.db.Owner, w.group, "DATABASE_URL")
-	sourcesLoad.Unlock()
-	mustNoErr(t, err)
-	opener := sqlmap.NewOpener(sqlmap.OpenerConfig{Mappings: mappings.FS, LookupEnvFunc: func(k string) (string, bool) {
-		return w.db.URL, k == "DATABASE_URL"
-	}})
-	t.Cleanup(opener.Close)
-	reg, err := sources.NewRegistry(sources.RegistryConfig{Pool: w.db.App, Openers: map[string]sources.OpenFunc{"sql": opener.Open}})
-	mustNoErr(t, err)
-	t.Cleanup(reg.Close)
-	w.index = patients.New(w.db.App, patients.Config{})
-	_, err = sources.IndexAll(ctx, reg, w.tenant, w.index)
-	mustNoErr(t, err)
-	_, err = demo.LoadCoverage(ctx, w.db.Owner, w.group)
-	mustNoErr(t, err)
-	mustNoErr(t, database.InTenant(ctx, w.db.App, w.tenant, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT hfr_id, id::text FROM facilities`)
-		if err != nil {
-			return err
-		}
-		var hfr, id string
-		_, err = pgx.ForEachRow(rows, []any{&hfr, &id}, func() error { w.facility[hfr] = id; return nil })
-		return err
-	}))
+	d := claimstest.LoadDemo(t, w.db, w.group)
+	w.tenant, w.index, w.facility = d.Tenant, d.Patients, d.Facilities
 
 	// The sandbox: gateway sessions and the NHCX switch with both demo
 	// payers.
 	var sbHandler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { sbHandler.ServeHTTP(rw, r) }))
 	t.Cleanup(srv.Close)
-	var payers []nhcx.Participant
-	payerKeys := map[string]*rsa.PrivateKey{}
-	for _, p := range demo.Payers() {
-		payers = append(payers, nhcx.Participant{Code: p.Code, Name: p.Name})
-		payerKeys[p.Code] = rsaKey(t, "payer "+p.Code)
-	}
+	payers, payerKeys := claimstest.DemoPayers(t)
+	var err error
 	w.sb, err = sandbox.New(sandbox.Config{
 		PublicURL: srv.URL, Logger: quietLogger(),
 		Gateway: gateway.Config{Clients: []gateway.Client{{ID: clientID, Secret: clientSecret}}},
@@ -150,37 +104,12 @@ func newBillingWorld(t *testing.T) *billingWorld {
 	for _, f := range w.group.Facilities {
 		code := "10" + randomHex(4) + "@sbx"
 		w.codes[f.HFRID] = code
-		key := rsaKey(t, "provider "+f.HFRID)
-		fid := w.facility[f.HFRID]
-		mustNoErr(t, claims.SavePrivateKey(ctx, store, claims.PrivateKeyRef(w.tenant, fid, code), privatePEM(t, key)))
-		mustNoErr(t, w.svc.SetParticipant(ctx, claims.Participant{Tenant: w.tenant, Facility: fid, Code: code, Name: f.Name}))
-		mustNoErr(t, w.sb.NHCX.RegisterParticipant(nhcx.Participant{Code: code, Name: f.Name, EndpointURL: appURL + "/nhcx",
-			EncryptionCert: certificatePEM(t, key, code), ClientID: clientID}))
+		claimstest.Register(t, store, w.svc, w.sb.NHCX, claimstest.Participant{Tenant: w.tenant, Facility: w.facility[f.HFRID],
+			Code: code, Name: f.Name, Key: rsaKey(t, "provider "+f.HFRID), EndpointURL: appURL + "/nhcx", ClientID: clientID})
 	}
 
-	workers := river.NewWorkers()
-	mustNoErr(t, w.svc.RegisterJobs(workers))
-	jobs, err := river.NewClient(riverpgxv5.New(w.db.App), &river.Config{
-		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: 10}},
-		Workers: workers, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
-		Logger: quietLogger(),
-	})
-	mustNoErr(t, err)
-	mustNoErr(t, jobs.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = jobs.Stop(ctx)
-	})
-
-	gatherer, err := claims.NewGatherer(claims.GathererConfig{Patients: w.index, Sources: reg, Coverage: w.svc,
-		WindowBefore: 180 * 24 * time.Hour, Logger: quietLogger()})
-	mustNoErr(t, err)
-	builder, err := nrces.NewBuilder(nrces.Config{})
-	mustNoErr(t, err)
-	w.wf, err = claims.NewWorkflow(claims.WorkflowConfig{Service: w.svc, Evidence: gatherer, Builder: builder, Logger: quietLogger()})
-	mustNoErr(t, err)
-
+	claimstest.StartJobs(t, w.db, w.svc, queue, 10, quietLogger())
+	w.wf = claimstest.NewWorkflow(t, d, claims.WorkflowConfig{Service: w.svc, Logger: quietLogger()})
 	w.findKavya()
 	return w
 }
@@ -189,54 +118,20 @@ func newBillingWorld(t *testing.T) *billingWorld {
 // her coverage.
 func (w *billingWorld) findKavya() {
 	t := w.t
-	ctx := context.Background()
-	person := demo.Claims().Person
-	results, err := w.index.Search(ctx, w.tenant, patients.ParseSearch(person.ABHANumber), 5)
-	mustNoErr(t, err)
-	if len(results) != 1 {
-		t.Fatalf("searching %s found %d patients", person.ABHANumber, len(results))
+	k := claimstest.FindKavya(t, w.wf, w.index, w.tenant)
+	w.kavya = k.ID
+	if len(k.Problems) > 0 {
+		t.Fatalf("listing encounters: %v", k.Problems)
 	}
-	w.kavya = results[0].Patient.ID
-	encs, problems, err := w.wf.Encounters(ctx, w.tenant, w.kavya)
-	mustNoErr(t, err)
-	if len(problems) > 0 {
-		t.Fatalf("listing encounters: %v", problems)
-	}
-	for _, s := range demo.Claims().Stays {
-		for _, e := range encs {
-			if e.FacilityHFRID == s.HFRID && e.Inpatient && strings.HasSuffix(e.Reference, ":"+s.Admission) {
-				w.stays = append(w.stays, e.Ref)
-			}
-		}
+	for _, s := range k.Stays {
+		w.stays = append(w.stays, s.Ref)
 	}
 	if len(w.stays) != 2 {
-		t.Fatalf("found the stays %v among %+v", w.stays, encs)
+		t.Fatalf("found the stays %v among %+v", w.stays, k.Encounters)
 	}
-	covs, err := w.wf.Coverages(ctx, w.tenant, w.kavya)
-	mustNoErr(t, err)
-	if len(covs) == 0 {
-		// demo.LoadCoverage finds people by ABHA number across every
-		// tenant the (superuser) owner sees, so in a database holding
-		// several copies of the demo it gives them none; add hers as
-		// the demo defines it.
-		for _, pc := range demo.Coverage(person) {
-			c, err := w.wf.SetCoverage(ctx, w.tenant, claims.Coverage{PatientID: w.kavya, PayerCode: pc.PayerCode,
-				PlanName: pc.PlanName, PolicyNumber: pc.PolicyNumber, MemberID: pc.MemberID,
-				Relationship: claims.Relationship(pc.Relationship), ValidFrom: pc.ValidFrom, UpdatedBy: "demo"})
-			mustNoErr(t, err)
-			covs = append(covs, c)
-		}
-	}
-	for _, c := range covs {
-		switch c.PayerCode {
-		case demo.InsurerPayerCode:
-			w.insurer = c
-		case demo.PMJAYPayerCode:
-			w.pmjay = c
-		}
-	}
+	w.insurer, w.pmjay = k.Coverage(demo.InsurerPayerCode), k.Coverage(demo.PMJAYPayerCode)
 	if w.insurer.ID == "" || w.pmjay.ID == "" {
-		t.Fatalf("Kavya's coverage: %+v", covs)
+		t.Fatalf("Kavya's coverage: %+v", k.Coverages)
 	}
 }
 
@@ -257,23 +152,7 @@ func (w *billingWorld) rules(rs ...nhcx.Rule) {
 // waitCase waits until the case satisfies ok.
 func (w *billingWorld) waitCase(id string, ok func(claims.Case) bool) claims.Case {
 	w.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := w.wf.Case(context.Background(), w.tenant, id)
-		mustNoErr(w.t, err)
-		if ok(c) {
-			return c
-		}
-		if time.Now().After(deadline) {
-			ms, _ := w.svc.Ledger(context.Background(), w.tenant, claims.LedgerFilter{CaseID: id})
-			var b strings.Builder
-			for _, m := range ms {
-				b.WriteString("  " + string(m.Direction) + " " + m.Path + " " + string(m.State) + " " + m.ErrorCode + " " + m.ErrorMessage + "\n")
-			}
-			w.t.Fatalf("case %s stuck at %s/%s (%s %s); ledger:\n%s", id, c.Stage, c.Status, c.ErrorCode, c.ErrorMessage, b.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return claimstest.WaitCase(w.t, w.svc, w.tenant, id, ok)
 }
 
 // received is what the sandbox payer decrypted from the requests sent to

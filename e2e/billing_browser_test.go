@@ -4,13 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,20 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sangamhealth/sangam/claims"
-	"github.com/sangamhealth/sangam/database"
+	"github.com/sangamhealth/sangam/claims/claimstest"
 	"github.com/sangamhealth/sangam/database/databasetest"
 	"github.com/sangamhealth/sangam/demo"
 	"github.com/sangamhealth/sangam/e2e/sandbox"
@@ -39,12 +28,7 @@ import (
 	"github.com/sangamhealth/sangam/e2e/sandbox/identity"
 	"github.com/sangamhealth/sangam/e2e/sandbox/nhcx"
 	"github.com/sangamhealth/sangam/keys"
-	"github.com/sangamhealth/sangam/nrces"
-	"github.com/sangamhealth/sangam/patients"
 	"github.com/sangamhealth/sangam/server"
-	"github.com/sangamhealth/sangam/sources"
-	"github.com/sangamhealth/sangam/sources/mappings"
-	"github.com/sangamhealth/sangam/sources/sqlmap"
 )
 
 // TestBillingPreauthInBrowser is the billing desk in a real browser:
@@ -203,22 +187,7 @@ func startBillingWorld(t *testing.T) *billingWorld {
 	for i := range g.Facilities {
 		g.Facilities[i].HIPID += "-BB"
 	}
-	res, err := demo.Load(ctx, db.Owner, g)
-	check(t, err)
-	_, err = demo.LoadSources(ctx, db.Owner, g, "DATABASE_URL")
-	check(t, err)
-	opener := sqlmap.NewOpener(sqlmap.OpenerConfig{Mappings: mappings.FS, LookupEnvFunc: func(k string) (string, bool) {
-		return db.URL, k == "DATABASE_URL"
-	}})
-	t.Cleanup(opener.Close)
-	reg, err := sources.NewRegistry(sources.RegistryConfig{Pool: db.App, Openers: map[string]sources.OpenFunc{"sql": opener.Open}})
-	check(t, err)
-	t.Cleanup(reg.Close)
-	index := patients.New(db.App, patients.Config{})
-	_, err = sources.IndexAll(ctx, reg, res.TenantID, index)
-	check(t, err)
-	_, err = demo.LoadCoverage(ctx, db.Owner, g)
-	check(t, err)
+	d := claimstest.LoadDemo(t, db, g)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	check(t, err)
@@ -245,17 +214,14 @@ func startBillingWorld(t *testing.T) *billingWorld {
 	})
 	check(t, err)
 	const clientID, clientSecret = "kaveri-billing", "kaveri-billing-secret"
-	var payers []nhcx.Participant
-	for _, p := range demo.Payers() {
-		payers = append(payers, nhcx.Participant{Code: p.Code, Name: p.Name})
-	}
+	payers, payerKeys := claimstest.DemoPayers(t)
 	sb, err := sandbox.New(sandbox.Config{
 		PublicURL: sbSrv.URL, Logger: logger.With("side", "sandbox"),
 		Gateway:  gateway.Config{Clients: []gateway.Client{{ID: clientID, Secret: clientSecret}}},
 		Identity: idp,
 		// The payer takes a moment, so that the case page is seen waiting
 		// and then changing by itself.
-		NHCX: nhcx.Config{Payers: payers, PayerDelay: 2 * time.Second, CallbackRetries: 2,
+		NHCX: nhcx.Config{Payers: payers, PayerKeys: payerKeys, PayerDelay: 2 * time.Second, CallbackRetries: 2,
 			RetryDelay: 20 * time.Millisecond, RetryMaxDelay: 50 * time.Millisecond},
 	})
 	check(t, err)
@@ -270,51 +236,19 @@ func startBillingWorld(t *testing.T) *billingWorld {
 	store := keys.NewPostgresStore(db.App, ring)
 	const queue = "billing_browser"
 	svc, err := claims.New(claims.Config{
-		Pool: db.App, Keys: store, Tokens: &billingTokens{url: sbSrv.URL, id: clientID, secret: clientSecret},
+		Pool: db.App, Keys: store, Tokens: &claimstest.Tokens{URL: sbSrv.URL, ClientID: clientID, Secret: clientSecret},
 		SwitchURL: sbSrv.URL + sandbox.NHCXPath, RegistryURL: sbSrv.URL + sandbox.NHCXRegistryPath,
 		HTTPClient: &http.Client{Timeout: 10 * time.Second}, Logger: logger, Queue: queue,
 		RetryBaseDelay: 20 * time.Millisecond, RetryMaxDelay: 200 * time.Millisecond,
 	})
 	check(t, err)
-	gatherer, err := claims.NewGatherer(claims.GathererConfig{Patients: index, Sources: reg, Coverage: svc,
-		WindowBefore: 180 * 24 * time.Hour, Logger: logger})
-	check(t, err)
-	builder, err := nrces.NewBuilder(nrces.Config{})
-	check(t, err)
-	wf, err := claims.NewWorkflow(claims.WorkflowConfig{Service: svc, Evidence: gatherer, Builder: builder, Logger: logger})
-	check(t, err)
+	wf := claimstest.NewWorkflow(t, d, claims.WorkflowConfig{Service: svc, Logger: logger})
 	for _, f := range g.Facilities {
-		code := "10" + strings.ToLower(f.HFRID[len(f.HFRID)-6:]) + "@sbx"
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		check(t, err)
-		var fid string
-		check(t, database.InTenant(ctx, db.App, res.TenantID, func(tx pgx.Tx) error {
-			return tx.QueryRow(ctx, `SELECT id::text FROM facilities WHERE hfr_id = $1`, f.HFRID).Scan(&fid)
-		}))
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		check(t, err)
-		check(t, claims.SavePrivateKey(ctx, store, claims.PrivateKeyRef(res.TenantID, fid, code), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
-		check(t, svc.SetParticipant(ctx, claims.Participant{Tenant: res.TenantID, Facility: fid, Code: code, Name: f.Name}))
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: code},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageKeyEncipherment}
-		cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		check(t, err)
-		check(t, sb.NHCX.RegisterParticipant(nhcx.Participant{Code: code, Name: f.Name, EndpointURL: sangamURL + server.NHCXPath,
-			EncryptionCert: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert})), ClientID: clientID}))
+		claimstest.Register(t, store, svc, sb.NHCX, claimstest.Participant{Tenant: d.Tenant, Facility: d.Facilities[f.HFRID],
+			Code: "10" + strings.ToLower(f.HFRID[len(f.HFRID)-6:]) + "@sbx", Name: f.Name, Key: claimstest.RSAKey(t, "provider "+f.HFRID),
+			EndpointURL: sangamURL + server.NHCXPath, ClientID: clientID})
 	}
-	workers := river.NewWorkers()
-	check(t, svc.RegisterJobs(workers))
-	jobs, err := river.NewClient(riverpgxv5.New(db.App), &river.Config{
-		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: 4}},
-		Workers: workers, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond, Logger: logger,
-	})
-	check(t, err)
-	check(t, jobs.Start(ctx))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = jobs.Stop(ctx)
-	})
+	claimstest.StartJobs(t, db, svc, queue, 4, logger)
 
 	srv, err := server.New(ctx, server.Config{
 		Pool: db.App, Logger: logger, Metrics: prometheus.NewRegistry(), Version: "test",
@@ -325,7 +259,7 @@ func startBillingWorld(t *testing.T) *billingWorld {
 		DefaultTenant: g.Slug,
 		NHCX:          billingInbox{svc},
 		Billing:       wf,
-		Sources:       reg,
+		Sources:       d.Sources,
 		BodyLimit:     24 << 20,
 	})
 	if err != nil {
@@ -342,42 +276,16 @@ func startBillingWorld(t *testing.T) *billingWorld {
 	})
 
 	w := &billingWorld{URL: sangamURL, Sandbox: sb, sbURL: sbSrv.URL}
-	person := demo.Claims().Person
-	found, err := index.Search(ctx, res.TenantID, patients.ParseSearch(person.ABHANumber), 5)
-	check(t, err)
-	if len(found) != 1 {
-		t.Fatalf("%d patients with the claims case's ABHA number", len(found))
-	}
-	w.Kavya = found[0].Patient.ID
-	encs, _, err := wf.Encounters(ctx, res.TenantID, w.Kavya)
-	check(t, err)
-	stay := demo.Claims().Stays[1]
-	for _, e := range encs {
-		if e.FacilityHFRID == stay.HFRID && e.Inpatient && strings.HasSuffix(e.Reference, ":"+stay.Admission) {
-			w.Mysuru = e.Ref
+	k := claimstest.FindKavya(t, wf, d.Patients, d.Tenant)
+	w.Kavya = k.ID
+	for _, s := range k.Stays {
+		if s.HFRID == demo.Claims().Stays[1].HFRID {
+			w.Mysuru = s.Ref
 		}
 	}
-	covs, err := wf.Coverages(ctx, res.TenantID, w.Kavya)
-	check(t, err)
-	if len(covs) == 0 {
-		// demo.LoadCoverage looks people up across every tenant the owner
-		// sees; with other copies of the demo in this test database it
-		// gives them none, so hers is added as the demo defines it.
-		for _, pc := range demo.Coverage(person) {
-			c, err := wf.SetCoverage(ctx, res.TenantID, claims.Coverage{PatientID: w.Kavya, PayerCode: pc.PayerCode,
-				PlanName: pc.PlanName, PolicyNumber: pc.PolicyNumber, MemberID: pc.MemberID,
-				Relationship: claims.Relationship(pc.Relationship), ValidFrom: pc.ValidFrom, UpdatedBy: "demo"})
-			check(t, err)
-			covs = append(covs, c)
-		}
-	}
-	for _, c := range covs {
-		if c.PayerCode == demo.InsurerPayerCode {
-			w.Insurer = c
-		}
-	}
+	w.Insurer = k.Coverage(demo.InsurerPayerCode)
 	if w.Mysuru == "" || w.Insurer.ID == "" {
-		t.Fatalf("the claims case: stay %q, insurer coverage %+v among %+v", w.Mysuru, w.Insurer, covs)
+		t.Fatalf("the claims case: stay %q, insurer coverage %+v among %+v", w.Mysuru, w.Insurer, k.Coverages)
 	}
 	return w
 }
@@ -386,46 +294,6 @@ func startBillingWorld(t *testing.T) *billingWorld {
 type billingInbox struct{ svc *claims.Service }
 
 func (b billingInbox) Register(r fiber.Router) { b.svc.RegisterCallbacks(r) }
-
-// billingTokens takes NHCX tokens from the sandbox gateway's session API,
-// as serve takes them from ABDM's.
-type billingTokens struct {
-	url, id, secret string
-	mu              sync.Mutex
-	token           string
-}
-
-func (b *billingTokens) Token(ctx context.Context, _ string) (string, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.token != "" {
-		return b.token, nil
-	}
-	body, _ := json.Marshal(map[string]string{"clientId": b.id, "clientSecret": b.secret, "grantType": "client_credentials"})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url+"/gateway/v3/sessions", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("REQUEST-ID", uuid.NewString())
-	req.Header.Set("TIMESTAMP", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
-	req.Header.Set("X-CM-ID", "sbx")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var s struct {
-		AccessToken string `json:"accessToken"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || s.AccessToken == "" {
-		return "", errNoSession
-	}
-	b.token = s.AccessToken
-	return b.token, nil
-}
-
-var errNoSession = fiber.NewError(http.StatusBadGateway, "the sandbox gateway gave no session token")
 
 // billingLogger discards, unless E2E_TEST_LOG is set.
 func billingLogger() *slog.Logger {
