@@ -421,6 +421,10 @@ func queryStep(d CaseDetail, q PayerRequest) step {
 	switch {
 	case last.Path == hcx.PathClaimSubmit:
 		return stepClaimQueryResponse
+	case last.Path == hcx.PathPreauthSubmit && last.WorkflowID == pmjayCodes[stepEnhancement]:
+		// A PM-JAY enhancement is told apart by its code; for other payers
+		// the step's code is the case's UUID either way.
+		return stepEnhancementQueryResponse
 	case last.Path == hcx.PathPreauthSubmit:
 		return stepPreauthQueryResponse
 	case d.Stage == StageClaim || d.Stage == StagePayment:

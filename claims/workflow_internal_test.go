@@ -99,7 +99,7 @@ func TestWorkflowCodes(t *testing.T) {
 	}{
 		{SchemePMJAY, stepPreauth, "12"}, {SchemePMJAY, stepPreauthResubmit, "121"}, {SchemePMJAY, stepEnhancement, "13"},
 		{SchemePMJAY, stepClaim, "15"}, {SchemePMJAY, stepClaimResubmit, "16"}, {SchemePMJAY, stepPaymentAck, "17"},
-		{SchemePMJAY, stepPreauthQueryResponse, "19"}, {SchemePMJAY, stepClaimQueryResponse, "151"},
+		{SchemePMJAY, stepPreauthQueryResponse, "19"}, {SchemePMJAY, stepEnhancementQueryResponse, "131"}, {SchemePMJAY, stepClaimQueryResponse, "151"},
 		{SchemePrivateInsurer, stepPaymentAck, ""},
 		{SchemePrivateInsurer, stepPreauth, ""}, {SchemeTPA, stepClaim, ""}, {SchemeState, stepEligibility, ""},
 	} {
@@ -111,6 +111,7 @@ func TestWorkflowCodes(t *testing.T) {
 
 func TestQueryStep(t *testing.T) {
 	out := func(id int64, path string) Message { return Message{ID: id, Direction: Outbound, Path: path} }
+	enhancement := Message{ID: 10, Direction: Outbound, Path: hcx.PathPreauthSubmit, WorkflowID: "13"}
 	in := func(id int64, path string) Message { return Message{ID: id, Direction: Inbound, Path: path} }
 	query := func(id int64) PayerRequest {
 		return PayerRequest{Kind: PayerQuery, Message: in(id, hcx.PathCommunicationRequest)}
@@ -129,7 +130,8 @@ func TestQueryStep(t *testing.T) {
 	}{
 		{"after the pre-authorisation", StageClaim, ledger, query(4), stepPreauthQueryResponse},
 		{"after the claim", StagePreauth, ledger, query(7), stepClaimQueryResponse},
-		{"after an enhancement", StageClaim, ledger, query(9), stepPreauthQueryResponse},
+		{"after a resubmitted pre-authorisation", StageClaim, ledger, query(9), stepPreauthQueryResponse},
+		{"after a PM-JAY enhancement", StagePreauth, append(ledger[:9:9], enhancement), query(11), stepEnhancementQueryResponse},
 		{"nothing submitted, at the claim", StageClaim, ledger[:1], query(4), stepClaimQueryResponse},
 		{"nothing submitted, paid", StagePayment, nil, query(4), stepClaimQueryResponse},
 		{"nothing submitted, at the coverage check", StageCoverageEligibility, ledger[:1], query(4), stepPreauthQueryResponse},

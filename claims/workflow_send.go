@@ -22,6 +22,7 @@ const (
 	stepClaim
 	stepClaimResubmit
 	stepPreauthQueryResponse
+	stepEnhancementQueryResponse
 	stepClaimQueryResponse
 	stepPaymentAck
 )
@@ -31,15 +32,16 @@ const (
 // disagree the handbook's numeric code is used). The handbook gives no
 // code for an eligibility check; NHA's own samples send "1".
 var pmjayCodes = map[step]string{
-	stepEligibility:          "1",
-	stepPreauth:              "12",
-	stepPreauthResubmit:      "121",
-	stepPreauthQueryResponse: "19",
-	stepEnhancement:          "13",
-	stepClaim:                "15",
-	stepClaimResubmit:        "16",
-	stepClaimQueryResponse:   "151",
-	stepPaymentAck:           "17",
+	stepEligibility:              "1",
+	stepPreauth:                  "12",
+	stepPreauthResubmit:          "121",
+	stepPreauthQueryResponse:     "19",
+	stepEnhancement:              "13",
+	stepEnhancementQueryResponse: "131",
+	stepClaim:                    "15",
+	stepClaimResubmit:            "16",
+	stepClaimQueryResponse:       "151",
+	stepPaymentAck:               "17",
 }
 
 // workflowCode is the x-hcx-workflow_id of a step with a payer: PM-JAY's
