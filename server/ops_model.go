@@ -76,7 +76,7 @@ func opsTableModel(q opsQuery, xs []bridge.Exchange, names map[string]facilityNa
 	case q.polls >= maxPolls:
 		t.RefreshNote = "Automatic refresh stopped after 10 minutes. Reload the page to start it again."
 	default:
-		t.RefreshURL = q.opsURL(map[string]string{"polls": strconv.Itoa(q.polls + 1)})
+		t.RefreshURL = q.liveURL(map[string]string{"polls": strconv.Itoa(q.polls + 1)})
 	}
 	return t
 }

@@ -85,7 +85,7 @@ func TestOpsTableModel(t *testing.T) {
 	if want := "/admin/ops?before=951&state=processed"; full.OlderURL != want {
 		t.Errorf("older URL %q, want %q", full.OlderURL, want)
 	}
-	if want := "/admin/ops?polls=8&state=processed"; full.RefreshURL != want || full.NewestURL != "" {
+	if want := "/admin/ops/live?polls=8&state=processed"; full.RefreshURL != want || full.NewestURL != "" {
 		t.Errorf("refresh %q newest %q, want refresh %q", full.RefreshURL, full.NewestURL, want)
 	}
 

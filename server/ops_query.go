@@ -13,6 +13,9 @@ import (
 
 const opsPath = "/admin/ops"
 
+// opsLivePath serves the same page to its htmx refresh (see Server.poll).
+const opsLivePath = opsPath + "/live"
+
 // opsPageSize is how many exchanges one page of the console lists.
 const opsPageSize = 50
 
@@ -104,15 +107,21 @@ func (q opsQuery) values() url.Values {
 }
 
 // opsURL is the console with the filter and extra parameters.
-func (q opsQuery) opsURL(extra map[string]string) string {
+func (q opsQuery) opsURL(extra map[string]string) string { return q.urlAt(opsPath, extra) }
+
+// liveURL is opsURL for the page's own refresh, which is served at
+// opsLivePath so that it does not count as the user's activity.
+func (q opsQuery) liveURL(extra map[string]string) string { return q.urlAt(opsLivePath, extra) }
+
+func (q opsQuery) urlAt(base string, extra map[string]string) string {
 	v := q.values()
 	for k, s := range extra {
 		v.Set(k, s)
 	}
 	if len(v) == 0 {
-		return opsPath
+		return base
 	}
-	return opsPath + "?" + v.Encode()
+	return base + "?" + v.Encode()
 }
 
 // parseExchangeID reads the :id of an exchange route.

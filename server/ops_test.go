@@ -152,12 +152,12 @@ func TestOpsConsole(t *testing.T) {
 	}
 
 	// htmx polls get the table alone, with the next poll count.
-	resp, page = get(t, admin, e.URL+"/admin/ops?state=dead_lettered&polls=3", map[string]string{"HX-Request": "true"})
+	resp, page = get(t, admin, e.URL+"/admin/ops/live?state=dead_lettered&polls=3", map[string]string{"HX-Request": "true"})
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(page, `<section id="exchanges"`) || strings.Contains(page, "<html") {
 		t.Errorf("htmx poll: status %d, want the table fragment alone; got:\n%.300s", resp.StatusCode, page)
 	}
 	mustContain(t, "the polled table", page, "polls=4", "state=dead_lettered", `data-exchange="`+strconv.FormatInt(out, 10)+`"`)
-	_, page = get(t, admin, e.URL+"/admin/ops?polls=120", map[string]string{"HX-Request": "true"})
+	_, page = get(t, admin, e.URL+"/admin/ops/live?polls=120", map[string]string{"HX-Request": "true"})
 	mustContain(t, "the last poll", page, "Automatic refresh stopped")
 	mustNotContain(t, "the last poll", page, "hx-trigger")
 

@@ -129,6 +129,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Operations console: the bridge's exchanges (the table is also the
 	// htmx-polled fragment), one exchange, its audited body, replay.
 	s.page("/admin/ops", allow(roleAdmin), s.abdmOnly(s.showOpsConsole))
+	s.poll(opsLivePath, allow(roleAdmin), s.abdmOnly(s.showOpsConsole))
 	s.page("/admin/ops/:id", allow(roleAdmin), s.abdmOnly(s.showExchange))
 	s.action("/admin/ops/:id/body", allow(roleAdmin), s.abdmOnly(s.showExchangeBody))
 	s.action("/admin/ops/:id/replay", allow(roleAdmin), s.abdmOnly(s.replayExchange))
