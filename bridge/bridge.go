@@ -286,20 +286,6 @@ func (b *Bridge) tenantSlug(ctx context.Context, tenant string) (string, error) 
 	return slug, nil
 }
 
-// tenantIDs lists every tenant, for the jobs that visit each in turn under
-// its own row-level security context.
-func (b *Bridge) tenantIDs(ctx context.Context) ([]string, error) {
-	rows, err := b.pool.Query(ctx, "SELECT id::text FROM tenants ORDER BY slug")
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	return ids, nil
-}
-
 // bookkeeping returns a context for recording an outcome after ctx may have
 // been cancelled (shutdown, job timeout): the record must still be written.
 func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // sending is what one attempt of an outbound call needs.
@@ -196,7 +197,7 @@ func (b *Bridge) delivered(ctx context.Context, job *river.Job[OutboundArgs], s 
 		if err := addEvents(ctx, tx, tenant, evs...); err != nil {
 			return err
 		}
-		return completeJob(ctx, tx, job)
+		return jobs.CompleteTx(ctx, tx, job)
 	})
 	if err != nil {
 		return fmt.Errorf("recording delivery of call %d: %w", job.Args.Exchange, err)

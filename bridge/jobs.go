@@ -3,12 +3,13 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // PurgeInterval is how often the retention job drops expired bodies.
@@ -109,18 +110,6 @@ func (b *Bridge) RegisterJobs(workers *river.Workers) ([]*river.PeriodicJob, err
 	}, nil
 }
 
-// backoff is the wait before retry n (n ≥ 1): base·2^(n-1), at most max,
-// with ±10% jitter so that calls failed together do not retry together.
-func backoff(n int, base, maxDelay time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, maxDelay)
-	jitter := time.Duration(rand.Int64N(int64(d)/5+1)) - d/10
-	return max(d+jitter, time.Millisecond)
-}
-
 // jobTag turns a route name into a River tag ("hip.discover" →
 // "hip_discover").
 func jobTag(route string) string {
@@ -149,7 +138,7 @@ func (w *inboundWorker) Work(ctx context.Context, job *river.Job[InboundArgs]) e
 }
 
 func (w *inboundWorker) NextRetry(job *river.Job[InboundArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt, w.b.cfg.RetryBaseDelay, w.b.cfg.RetryMaxDelay))
+	return time.Now().Add(jobs.Backoff(job.Attempt, w.b.cfg.RetryBaseDelay, w.b.cfg.RetryMaxDelay))
 }
 
 type outboundWorker struct {
@@ -162,7 +151,7 @@ func (w *outboundWorker) Work(ctx context.Context, job *river.Job[OutboundArgs])
 }
 
 func (w *outboundWorker) NextRetry(job *river.Job[OutboundArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt, w.b.cfg.RetryBaseDelay, w.b.cfg.RetryMaxDelay))
+	return time.Now().Add(jobs.Backoff(job.Attempt, w.b.cfg.RetryBaseDelay, w.b.cfg.RetryMaxDelay))
 }
 
 type onboardWorker struct {
@@ -186,7 +175,7 @@ func (w *onboardWorker) Work(ctx context.Context, job *river.Job[OnboardArgs]) e
 }
 
 func (w *onboardWorker) NextRetry(job *river.Job[OnboardArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt, min(w.b.cfg.RetryBaseDelay, time.Second), w.b.cfg.OnboardMaxDelay))
+	return time.Now().Add(jobs.Backoff(job.Attempt, min(w.b.cfg.RetryBaseDelay, time.Second), w.b.cfg.OnboardMaxDelay))
 }
 
 type onboardAllWorker struct {

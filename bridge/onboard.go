@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sangamhealth/sangam/abdm"
+	"github.com/sangamhealth/sangam/database"
 )
 
 // Registration is whether one facility's HIP id is a service under the
@@ -265,7 +266,7 @@ func (b *Bridge) QueueOnboarding(ctx context.Context, register bool) error {
 }
 
 func (b *Bridge) queueOnboarding(ctx context.Context, register bool) error {
-	tenants, err := b.tenantIDs(ctx)
+	tenants, err := database.TenantIDs(ctx, b.pool)
 	if err != nil {
 		return err
 	}

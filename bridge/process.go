@@ -9,7 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // Callback is a stored callback handed to its processor.
@@ -69,7 +70,7 @@ func (b *Bridge) process(ctx context.Context, job *river.Job[InboundArgs]) error
 	err := b.inTenant(ctx, a.Tenant, func(tx pgx.Tx) error {
 		x, body, err := lockInbound(ctx, tx, a.Exchange)
 		if errors.Is(err, ErrNotFound) {
-			return completeJob(ctx, tx, job)
+			return jobs.CompleteTx(ctx, tx, job)
 		}
 		if err != nil {
 			return err
@@ -77,7 +78,7 @@ func (b *Bridge) process(ctx context.Context, job *river.Job[InboundArgs]) error
 		if x.State != StateAcknowledged {
 			// Already settled by an earlier run of this job whose completion
 			// was lost; doing it again would process twice.
-			return completeJob(ctx, tx, job)
+			return jobs.CompleteTx(ctx, tx, job)
 		}
 		attempt := x.Attempts + 1
 		fn := b.processor(x.Route)
@@ -157,7 +158,7 @@ func settleInbound(ctx context.Context, tx pgx.Tx, job *river.Job[InboundArgs], 
 	if err != nil {
 		return fmt.Errorf("updating callback %d: %w", x.ID, err)
 	}
-	return completeJob(ctx, tx, job)
+	return jobs.CompleteTx(ctx, tx, job)
 }
 
 // processFailed records a failed processing run; after the last attempt,
@@ -192,13 +193,4 @@ func (b *Bridge) processFailed(ctx context.Context, job *river.Job[InboundArgs],
 		}
 		return addEvents(ctx, tx, job.Args.Tenant, event{exchange: job.Args.Exchange, kind: kind, attempt: attempt, detail: detail})
 	})
-}
-
-// completeJob marks the running job completed inside tx, so that the work
-// done in tx and the job's completion commit together.
-func completeJob[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("completing job %d: %w", job.ID, err)
-	}
-	return nil
 }

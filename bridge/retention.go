@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sangamhealth/sangam/database"
 )
 
 // PurgeExpired drops the bodies of every tenant's exchanges past their
@@ -12,7 +14,7 @@ import (
 // it dropped. The exchanges and their timelines stay; a purged exchange can
 // no longer be replayed.
 func (b *Bridge) PurgeExpired(ctx context.Context) (int, error) {
-	tenants, err := b.tenantIDs(ctx)
+	tenants, err := database.TenantIDs(ctx, b.pool)
 	if err != nil {
 		return 0, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sangamhealth/sangam/claims/hcx"
+	"github.com/sangamhealth/sangam/jobs"
 	"github.com/sangamhealth/sangam/keys"
 )
 
@@ -135,7 +136,7 @@ func (s *Service) sent(ctx context.Context, job *river.Job[SendArgs], sd sending
 				}
 			}
 		}
-		return completeJob(ctx, tx, job)
+		return jobs.CompleteTx(ctx, tx, job)
 	})
 	if err != nil {
 		return err

@@ -3,12 +3,12 @@ package claims
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // SendArgs sends one outbound ledger message to the switch.
@@ -50,7 +50,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 }
 
 func (w *sendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt, w.s.cfg.RetryBaseDelay, w.s.cfg.RetryMaxDelay))
+	return time.Now().Add(jobs.Backoff(job.Attempt, w.s.cfg.RetryBaseDelay, w.s.cfg.RetryMaxDelay))
 }
 
 type processWorker struct {
@@ -63,7 +63,7 @@ func (w *processWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 }
 
 func (w *processWorker) NextRetry(job *river.Job[ProcessArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt, w.s.cfg.RetryBaseDelay, w.s.cfg.RetryMaxDelay))
+	return time.Now().Add(jobs.Backoff(job.Attempt, w.s.cfg.RetryBaseDelay, w.s.cfg.RetryMaxDelay))
 }
 
 // enqueueSend queues the job that sends message id, in tx.
@@ -90,26 +90,4 @@ func (s *Service) enqueueProcess(ctx context.Context, tx pgx.Tx, tenant string, 
 func jobTag(path string) string {
 	entity, action := splitPath(path)
 	return "nhcx_" + entity + "_" + action
-}
-
-// backoff is the wait before retry n (n ≥ 1): base·2^(n-1), at most max,
-// with ±10% jitter so that messages failed together do not retry
-// together.
-func backoff(n int, base, maxDelay time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, maxDelay)
-	jitter := time.Duration(rand.Int64N(int64(d)/5+1)) - d/10
-	return max(d+jitter, time.Millisecond)
-}
-
-// completeJob marks the running job completed inside tx, so the work done
-// in tx and the job's completion commit together.
-func completeJob[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("completing job %d: %w", job.ID, err)
-	}
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sangamhealth/sangam/claims/hcx"
+	"github.com/sangamhealth/sangam/jobs"
 )
 
 // process reads a received message, finds its case and updates the case
@@ -37,7 +38,7 @@ func (s *Service) processTx(ctx context.Context, tx pgx.Tx, job *river.Job[Proce
 	var forget *forgetCert
 	m, err := getMessage(ctx, tx, job.Args.Message, true)
 	if errors.Is(err, ErrNotFound) {
-		return completeJob(ctx, tx, job)
+		return jobs.CompleteTx(ctx, tx, job)
 	}
 	if err != nil {
 		return err
@@ -45,7 +46,7 @@ func (s *Service) processTx(ctx context.Context, tx pgx.Tx, job *river.Job[Proce
 	if m.Direction != Inbound || m.State != StateReceived {
 		// Settled by an earlier run whose completion was lost; doing it
 		// again would apply the answer twice.
-		return completeJob(ctx, tx, job)
+		return jobs.CompleteTx(ctx, tx, job)
 	}
 	var payload []byte
 	if err := tx.QueryRow(ctx, "SELECT payload FROM claims_messages WHERE id = $1", m.ID).Scan(&payload); err != nil {
@@ -101,7 +102,7 @@ func (s *Service) processTx(ctx context.Context, tx pgx.Tx, job *river.Job[Proce
 	if err != nil {
 		return fmt.Errorf("recording message %d processed: %w", m.ID, err)
 	}
-	return completeJob(ctx, tx, job)
+	return jobs.CompleteTx(ctx, tx, job)
 }
 
 // matchCase finds the case a received message belongs to: the case of

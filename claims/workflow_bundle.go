@@ -553,6 +553,13 @@ type ClaimDraft struct {
 // Draft previews the claim of use for ev, without sending. An estimate
 // (decimal text) stands in for the bill's lines.
 func (w *Workflow) Draft(ev *Evidence, use nrces.ClaimUse, estimate string) ClaimDraft {
+	d, _ := w.draft(ev, use, estimate)
+	return d
+}
+
+// draft is Draft, with the supporting information it counted, so a claim
+// request built from it does not assemble that again.
+func (w *Workflow) draft(ev *Evidence, use nrces.ClaimUse, estimate string) (ClaimDraft, []nrces.SupportingInfo) {
 	var d ClaimDraft
 	var missing string
 	d.Diagnoses, missing = claimDiagnoses(ev, use)
@@ -589,19 +596,20 @@ func (w *Workflow) Draft(ev *Evidence, use nrces.ClaimUse, estimate string) Clai
 		}
 	}
 	d.Total = sum.FloatString(2)
-	for _, si := range supportingInfo(ev) {
+	infos := supportingInfo(ev)
+	for _, si := range infos {
 		if si.Document != nil {
 			d.Documents++
 		} else {
 			d.Notes++
 		}
 	}
-	return d
+	return d, infos
 }
 
 // claimRequest assembles the claim of use, or says what is missing.
 func (w *Workflow) claimRequest(ev *Evidence, cov Coverage, payer Payer, use nrces.ClaimUse, sub Submission) (*nrces.ClaimRequest, []string) {
-	d := w.Draft(ev, use, sub.Estimate)
+	d, infos := w.draft(ev, use, sub.Estimate)
 	missing := append(readiness(ev, cov, payer, w.now()), d.Missing...)
 	req := &nrces.ClaimRequest{
 		Use:            use,
@@ -618,7 +626,7 @@ func (w *Workflow) claimRequest(ev *Evidence, cov Coverage, payer Payer, use nrc
 		Procedures:     d.Procedures,
 		Items:          d.Items,
 		Currency:       d.Currency,
-		SupportingInfo: slices.Concat(supportingInfo(ev), reasonInfo(sub.Reason)),
+		SupportingInfo: slices.Concat(infos, reasonInfo(sub.Reason)),
 	}
 	return req, missing
 }

@@ -64,16 +64,19 @@ type prepared struct {
 }
 
 // prepare reads what a submission is about: the case, the evidence of its
-// encounter and the coverage chosen.
-func (w *Workflow) prepare(ctx context.Context, tenant string, sub Submission) (*prepared, error) {
-	p := &prepared{}
-	if sub.CaseID != "" {
+// encounter and the coverage chosen. A caller that has already read the
+// submission's case passes it as known, so it is not read again.
+func (w *Workflow) prepare(ctx context.Context, tenant string, sub Submission, known *Case) (*prepared, error) {
+	p := &prepared{c: known}
+	if p.c == nil && sub.CaseID != "" {
 		c, err := w.svc.Case(ctx, tenant, sub.CaseID)
 		if err != nil {
 			return nil, err
 		}
 		p.c = &c
-		sub.PatientID, sub.EncounterRef = c.PatientRef, c.EncounterRef
+	}
+	if p.c != nil {
+		sub.PatientID, sub.EncounterRef = p.c.PatientRef, p.c.EncounterRef
 	}
 	var fe fieldErrors
 	if strings.TrimSpace(sub.PatientID) == "" {
@@ -161,7 +164,7 @@ func pickCoverage(covs []Coverage, id string, c *Case) (Coverage, error) {
 // encounter (/v1/coverageeligibility/check), opening a case for the
 // encounter and payer if none is open.
 func (w *Workflow) CheckCoverage(ctx context.Context, tenant string, sub Submission) (Case, error) {
-	p, err := w.prepare(ctx, tenant, sub)
+	p, err := w.prepare(ctx, tenant, sub, nil)
 	if err != nil {
 		return Case{}, err
 	}
@@ -193,6 +196,9 @@ func (w *Workflow) CheckCoverage(ctx context.Context, tenant string, sub Submiss
 	if err != nil {
 		return Case{}, buildRefusal(err, "coverage check")
 	}
+	if err := w.lookUpCase(ctx, tenant, p); err != nil {
+		return Case{}, err
+	}
 	c, err := w.caseFor(ctx, tenant, p)
 	if err != nil {
 		return Case{}, err
@@ -205,14 +211,12 @@ func (w *Workflow) CheckCoverage(ctx context.Context, tenant string, sub Submiss
 // stay's bill lines or an estimate, and the documents as supporting
 // information.
 func (w *Workflow) RequestPreauth(ctx context.Context, tenant string, sub Submission) (Case, error) {
-	p, err := w.prepare(ctx, tenant, sub)
+	p, err := w.prepare(ctx, tenant, sub, nil)
 	if err != nil {
 		return Case{}, err
 	}
-	if p.c == nil {
-		if p.c, err = w.openCase(ctx, tenant, p); err != nil {
-			return Case{}, err
-		}
+	if err := w.lookUpCase(ctx, tenant, p); err != nil {
+		return Case{}, err
 	}
 	st := stepPreauth
 	if c := p.c; c != nil {
@@ -227,15 +231,7 @@ func (w *Workflow) RequestPreauth(ctx context.Context, tenant string, sub Submis
 	if len(missing) > 0 {
 		return Case{}, nothingSent(missing...)
 	}
-	built, err := w.builder.Claim(ctx, req)
-	if err != nil {
-		return Case{}, buildRefusal(err, "pre-authorisation")
-	}
-	c, err := w.caseFor(ctx, tenant, p)
-	if err != nil {
-		return Case{}, err
-	}
-	return w.send(ctx, tenant, c, hcx.PathPreauthSubmit, built.JSON, workflowCode(p.payer.SchemeKind, st))
+	return w.sendClaim(ctx, tenant, p, req, "pre-authorisation", hcx.PathPreauthSubmit, st)
 }
 
 // RequestEnhancement asks the payer to raise an approved
@@ -256,7 +252,7 @@ func (w *Workflow) RequestEnhancement(ctx context.Context, tenant string, sub Su
 	if c.PreauthRef == "" || c.Stage != StagePreauth || (c.Status != StatusApproved && c.Status != StatusPartiallyApproved) {
 		return Case{}, nothingSent("an enhancement needs a pre-authorisation the payer approved; this case has none (" + statusWords(c) + ")")
 	}
-	p, err := w.prepare(ctx, tenant, sub)
+	p, err := w.prepare(ctx, tenant, sub, &c)
 	if err != nil {
 		return Case{}, err
 	}
@@ -278,14 +274,12 @@ func (w *Workflow) RequestEnhancement(ctx context.Context, tenant string, sub Su
 // one.
 func (w *Workflow) SubmitClaim(ctx context.Context, tenant string, sub Submission) (Case, error) {
 	sub.Estimate = "" // a final claim is the bill, never an estimate
-	p, err := w.prepare(ctx, tenant, sub)
+	p, err := w.prepare(ctx, tenant, sub, nil)
 	if err != nil {
 		return Case{}, err
 	}
-	if p.c == nil {
-		if p.c, err = w.openCase(ctx, tenant, p); err != nil {
-			return Case{}, err
-		}
+	if err := w.lookUpCase(ctx, tenant, p); err != nil {
+		return Case{}, err
 	}
 	st := stepClaim
 	if c := p.c; c != nil {
@@ -306,15 +300,36 @@ func (w *Workflow) SubmitClaim(ctx context.Context, tenant string, sub Submissio
 		req.PreAuthRef = p.c.PreauthRef
 		req.Related = []nrces.RelatedClaim{{Relationship: "settlement", Identifier: req.Identifier}}
 	}
+	return w.sendClaim(ctx, tenant, p, req, "claim", hcx.PathClaimSubmit, st)
+}
+
+// sendClaim builds a pre-authorisation or claim and queues it at path on
+// the request's case (caseFor).
+func (w *Workflow) sendClaim(ctx context.Context, tenant string, p *prepared, req *nrces.ClaimRequest, what, path string, st step) (Case, error) {
 	built, err := w.builder.Claim(ctx, req)
 	if err != nil {
-		return Case{}, buildRefusal(err, "claim")
+		return Case{}, buildRefusal(err, what)
 	}
 	c, err := w.caseFor(ctx, tenant, p)
 	if err != nil {
 		return Case{}, err
 	}
-	return w.send(ctx, tenant, c, hcx.PathClaimSubmit, built.JSON, workflowCode(p.payer.SchemeKind, st))
+	return w.send(ctx, tenant, c, path, built.JSON, workflowCode(p.payer.SchemeKind, st))
+}
+
+// lookUpCase sets p.c to the encounter's open case with the payer when
+// the request named no case (openCase). It runs once per request: caseFor
+// relies on it rather than asking again.
+func (w *Workflow) lookUpCase(ctx context.Context, tenant string, p *prepared) error {
+	if p.c != nil {
+		return nil
+	}
+	c, err := w.openCase(ctx, tenant, p)
+	if err != nil {
+		return err
+	}
+	p.c = c
+	return nil
 }
 
 // openCase finds the encounter's case with the payer that is still open
@@ -332,18 +347,12 @@ func (w *Workflow) openCase(ctx context.Context, tenant string, p *prepared) (*C
 	return nil, nil
 }
 
-// caseFor is the case a request goes on: the one named or open, else a
-// new one for the encounter's facility, patient, payer and coverage. A
-// case that does not know its coverage yet (opened before coverages were
-// kept, or whose coverage was removed) takes the request's.
+// caseFor is the case a request goes on: the one named or open (p.c,
+// after lookUpCase), else a new one for the encounter's facility, patient,
+// payer and coverage. A case that does not know its coverage yet (opened
+// before coverages were kept, or whose coverage was removed) takes the
+// request's.
 func (w *Workflow) caseFor(ctx context.Context, tenant string, p *prepared) (Case, error) {
-	if p.c == nil {
-		c, err := w.openCase(ctx, tenant, p)
-		if err != nil {
-			return Case{}, err
-		}
-		p.c = c
-	}
 	if p.c != nil {
 		if p.c.CoverageID == "" && p.cov.ID != "" {
 			c, err := w.svc.setCaseCoverage(ctx, tenant, p.c.ID, p.cov.ID)

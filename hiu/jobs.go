@@ -187,7 +187,7 @@ func (s *Service) Purge(ctx context.Context, tenant, consent string) error {
 // consent requests still pending (with backoff), purges consents whose
 // dataEraseAt has passed, and closes data requests that expired unanswered.
 func (s *Service) Sweep(ctx context.Context) error {
-	tenants, err := s.tenantIDs(ctx)
+	tenants, err := database.TenantIDs(ctx, s.pool)
 	if err != nil {
 		return err
 	}

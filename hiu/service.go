@@ -164,19 +164,6 @@ func (s *Service) RegisterProcessors(h Handler) error {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-// tenantIDs lists every tenant (the tenants table is not row-secured).
-func (s *Service) tenantIDs(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, "SELECT id::text FROM tenants ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	return ids, nil
-}
-
 // tenantSlug returns the slug of a tenant, for its data push URLs.
 func tenantSlug(ctx context.Context, tx pgx.Tx, tenant string) (string, error) {
 	var slug string

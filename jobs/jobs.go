@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,6 +94,28 @@ func Ping(ctx context.Context, pool *pgxpool.Pool) error {
 	var n int
 	if err := pool.QueryRow(ctx, "SELECT 1 FROM river_job LIMIT 1").Scan(&n); err != nil && err != pgx.ErrNoRows {
 		return fmt.Errorf("job queue unreachable: %w", err)
+	}
+	return nil
+}
+
+// Backoff is the wait before retry n (n ≥ 1): base·2^(n-1), at most
+// maxDelay, with ±10% jitter so that work failed together does not retry
+// together. Workers return it from NextRetry.
+func Backoff(n int, base, maxDelay time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, maxDelay)
+	jitter := time.Duration(rand.Int64N(int64(d)/5+1)) - d/10
+	return max(d+jitter, time.Millisecond)
+}
+
+// CompleteTx marks the running job completed inside tx, so that the work
+// done in tx and the job's completion commit together.
+func CompleteTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("completing job %d: %w", job.ID, err)
 	}
 	return nil
 }

@@ -146,7 +146,7 @@ func (s *PostgresStore) Delete(ctx context.Context, r Ref) error {
 // short transaction under that tenant's row-level security, because the
 // application role cannot see across tenants.
 func (s *PostgresStore) PurgeExpired(ctx context.Context) (int, error) {
-	tenants, err := s.tenants(ctx)
+	tenants, err := database.TenantIDs(ctx, s.pool)
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +182,7 @@ type RotateResult struct {
 // carries on. Afterwards the previous master keys are no longer needed.
 func (s *PostgresStore) RotateMasterKey(ctx context.Context) (RotateResult, error) {
 	var res RotateResult
-	tenants, err := s.tenants(ctx)
+	tenants, err := database.TenantIDs(ctx, s.pool)
 	if err != nil {
 		return res, err
 	}
@@ -227,7 +227,7 @@ func (s *PostgresStore) RotateMasterKey(ctx context.Context) (RotateResult, erro
 // DataKeysByMasterKey counts tenants' data keys per sealing master key id,
 // so an operator can confirm that a rotation left nothing under the old key.
 func (s *PostgresStore) DataKeysByMasterKey(ctx context.Context) (map[string]int, error) {
-	tenants, err := s.tenants(ctx)
+	tenants, err := database.TenantIDs(ctx, s.pool)
 	if err != nil {
 		return nil, err
 	}
@@ -250,20 +250,6 @@ func (s *PostgresStore) DataKeysByMasterKey(ctx context.Context) (map[string]int
 		}
 	}
 	return counts, nil
-}
-
-// tenants lists every tenant id. The tenants table is not row-secured, so
-// the application pool can read it.
-func (s *PostgresStore) tenants(ctx context.Context) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id::text FROM tenants ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	return ids, nil
 }
 
 // dataKey returns the tenant's data key as a ready cipher, creating it when

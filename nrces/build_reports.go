@@ -3,6 +3,7 @@ package nrces
 import (
 	"regexp"
 	"strconv"
+	"time"
 
 	c4 "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/codes_go_proto"
 	d4 "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
@@ -250,24 +251,31 @@ func (s *buildState) endpoint(address, where string) string {
 func (s *buildState) documentReference(a AttachedDocument, where string) string {
 	s.requireFile(where+".File", a.File)
 	s.checkCodings(where+".Type", a.Type)
-	id := s.newID()
-	dr := &docpb.DocumentReference{
-		Id:          pID(id),
-		Meta:        pMeta("DocumentReference"),
-		Status:      &docpb.DocumentReference_StatusCode{Value: c4.DocumentReferenceStatusCode_CURRENT},
-		DocStatus:   &docpb.DocumentReference_DocStatusCode{Value: c4.CompositionStatusCode_FINAL},
-		Type:        pConcept(a.Type),
-		Subject:     pRef(s.patientURL),
-		Date:        pInstant(a.Date, s.loc()),
-		Author:      []*d4.Reference{pRef(s.authorURL)},
-		Custodian:   pRef(s.orgURL),
-		Description: pStr(a.Description),
-		Content:     []*docpb.DocumentReference_Content{{Attachment: pAttachment(a.File, s.loc())}},
-	}
+	id, dr := s.newDocumentReference(a.Type, a.Date, []*d4.Reference{pRef(s.authorURL)}, s.orgURL, a.Description, a.File)
 	if s.encounterURL != "" {
 		dr.Context = &docpb.DocumentReference_Context{Encounter: []*d4.Reference{pRef(s.encounterURL)}}
 	}
 	return s.add(id, &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_DocumentReference{DocumentReference: dr}})
+}
+
+// newDocumentReference is a current, final DocumentReference about the
+// patient embedding f, for the document builder and the NHCX one alike;
+// the caller adds any context and the entry.
+func (s *buildState) newDocumentReference(typ Concept, date time.Time, authors []*d4.Reference, custodianURL, description string, f File) (string, *docpb.DocumentReference) {
+	id := s.newID()
+	return id, &docpb.DocumentReference{
+		Id:          pID(id),
+		Meta:        pMeta("DocumentReference"),
+		Status:      &docpb.DocumentReference_StatusCode{Value: c4.DocumentReferenceStatusCode_CURRENT},
+		DocStatus:   &docpb.DocumentReference_DocStatusCode{Value: c4.CompositionStatusCode_FINAL},
+		Type:        pConcept(typ),
+		Subject:     pRef(s.patientURL),
+		Date:        pInstant(date, s.loc()),
+		Author:      authors,
+		Custodian:   pRef(custodianURL),
+		Description: pStr(description),
+		Content:     []*docpb.DocumentReference_Content{{Attachment: pAttachment(f, s.loc())}},
+	}
 }
 
 func (s *buildState) binary(f File) string {

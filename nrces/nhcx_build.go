@@ -12,7 +12,6 @@ import (
 	d4 "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	bcrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
 	covpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/coverage_go_proto"
-	docpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/document_reference_go_proto"
 	locpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/location_go_proto"
 	orgpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/organization_go_proto"
 	prpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/practitioner_go_proto"
@@ -174,32 +173,14 @@ func (s *nhcxState) provider(where string, p Provider) string {
 	if p.HFRID == "" {
 		s.fail("%s.HFRID is required: a provider is identified by its HFR id", where)
 	}
-	key := "hfr|" + p.HFRID
-	if url, ok := s.orgs[key]; ok && p.HFRID != "" {
-		return url
-	}
-	if p.Name == "" {
-		s.fail("%s.Name is required (Organization.name 1..1)", where)
-	}
-	ids := []*d4.Identifier{pIdentifier(idTypePRN, s.cfg.HFRSystem, p.HFRID)}
-	if p.ROHINIID != "" {
-		ids = append(ids, pIdentifier(idTypeROHINI, systemROHINI, p.ROHINIID))
-	}
-	ids = append(ids, s.extraIdentifiers(where, p.Identifiers)...)
-	id := s.newID()
-	org := &orgpb.Organization{
-		Id:         pID(id),
-		Meta:       pMeta("Organization"),
-		Identifier: ids,
-		Type:       orgType("prov", "Healthcare Provider"),
-		Name:       pStr(p.Name),
-		Telecom:    contacts(p.Phone, p.Email),
-	}
-	url := s.add(id, &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_Organization{Organization: org}})
-	if p.HFRID != "" {
-		s.orgs[key] = url
-	}
-	return url
+	return s.organization(where, "hfr|", p.HFRID, p.Name, orgType("prov", "Healthcare Provider"), p.Phone, p.Email,
+		func() []*d4.Identifier {
+			ids := []*d4.Identifier{pIdentifier(idTypePRN, s.cfg.HFRSystem, p.HFRID)}
+			if p.ROHINIID != "" {
+				ids = append(ids, pIdentifier(idTypeROHINI, systemROHINI, p.ROHINIID))
+			}
+			return append(ids, s.extraIdentifiers(where, p.Identifiers)...)
+		})
 }
 
 // insurer adds the payer Organization, identified by its NHCX participant
@@ -208,26 +189,37 @@ func (s *nhcxState) insurer(where string, in Insurer) string {
 	if in.ParticipantCode == "" {
 		s.fail("%s.ParticipantCode is required: the payer's NHCX participant code", where)
 	}
-	key := "ins|" + in.ParticipantCode
-	if url, ok := s.orgs[key]; ok && in.ParticipantCode != "" {
+	return s.organization(where, "ins|", in.ParticipantCode, in.Name, orgType("ins", "Insurance Company"), in.Phone, in.Email,
+		func() []*d4.Identifier {
+			ids := []*d4.Identifier{pIdentifier(idTypeXX, SystemNHCXParticipantCode, in.ParticipantCode)}
+			return append(ids, s.extraIdentifiers(where, in.Identifiers)...)
+		})
+}
+
+// organization adds an Organization once per kind and id (s.orgs); one
+// without an id is added each time. ids is called only when the
+// organisation is new, so its problems are reported once.
+func (s *nhcxState) organization(where, kind, orgID, name string, typ []*d4.CodeableConcept, phone, email string,
+	ids func() []*d4.Identifier) string {
+	key := kind + orgID
+	if url, ok := s.orgs[key]; ok && orgID != "" {
 		return url
 	}
-	if in.Name == "" {
+	if name == "" {
 		s.fail("%s.Name is required (Organization.name 1..1)", where)
 	}
-	ids := []*d4.Identifier{pIdentifier(idTypeXX, SystemNHCXParticipantCode, in.ParticipantCode)}
-	ids = append(ids, s.extraIdentifiers(where, in.Identifiers)...)
+	identifiers := ids()
 	id := s.newID()
 	org := &orgpb.Organization{
 		Id:         pID(id),
 		Meta:       pMeta("Organization"),
-		Identifier: ids,
-		Type:       orgType("ins", "Insurance Company"),
-		Name:       pStr(in.Name),
-		Telecom:    contacts(in.Phone, in.Email),
+		Identifier: identifiers,
+		Type:       typ,
+		Name:       pStr(name),
+		Telecom:    contacts(phone, email),
 	}
 	url := s.add(id, &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_Organization{Organization: org}})
-	if in.ParticipantCode != "" {
+	if orgID != "" {
 		s.orgs[key] = url
 	}
 	return url
@@ -358,20 +350,7 @@ func (s *nhcxState) document(where string, d ClaimDocument, providerURL string) 
 	if d.Author != nil {
 		authors = append(authors, pRef(s.practitioner(where+".Author", *d.Author)))
 	}
-	id := s.newID()
-	dr := &docpb.DocumentReference{
-		Id:          pID(id),
-		Meta:        pMeta("DocumentReference"),
-		Status:      &docpb.DocumentReference_StatusCode{Value: c4.DocumentReferenceStatusCode_CURRENT},
-		DocStatus:   &docpb.DocumentReference_DocStatusCode{Value: c4.CompositionStatusCode_FINAL},
-		Type:        pConcept(d.Type),
-		Subject:     pRef(s.patientURL),
-		Date:        pInstant(d.Date, s.loc()),
-		Author:      authors,
-		Custodian:   pRef(origin),
-		Description: pStr(d.Description),
-		Content:     []*docpb.DocumentReference_Content{{Attachment: pAttachment(d.File, s.loc())}},
-	}
+	id, dr := s.newDocumentReference(d.Type, d.Date, authors, origin, d.Description, d.File)
 	return s.add(id, &bcrpb.ContainedResource{OneofResource: &bcrpb.ContainedResource_DocumentReference{DocumentReference: dr}})
 }
 

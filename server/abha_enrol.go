@@ -43,13 +43,8 @@ func abhaConsentText() []string {
 
 // abhaOnly answers with a plain page when no ABHA client is configured.
 func (s *Server) abhaOnly(h fiber.Handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if s.abha == nil {
-			return &problem{status: fiber.StatusServiceUnavailable, title: "ABHA is not set up",
-				message: "Creating and verifying ABHAs needs the ABDM connection. Ask your administrator to set the ABHA service URL."}
-		}
-		return h(c)
-	}
+	return servingOnlyIf(func() bool { return s.abha != nil }, "ABHA is not set up",
+		"Creating and verifying ABHAs needs the ABDM connection. Ask your administrator to set the ABHA service URL.", h)
 }
 
 func (s *Server) showABHAEnrol(c *fiber.Ctx) error {
@@ -159,23 +154,13 @@ func (s *Server) enrolAadhaar(c *fiber.Ctx) error {
 // loadEnrol reads the journey a step continues; without one the desk
 // starts again.
 func (s *Server) loadEnrol(c *fiber.Ctx, step string) (*enrolState, error) {
-	var es enrolState
-	err := s.abhaFlows.load(c.UserContext(), s.pool, staffFrom(c.UserContext()), enrolFlow, &es)
-	if err == nil && es.Step == step {
-		return &es, nil
-	}
-	if err != nil && !errors.Is(err, errNoFlow) {
-		return nil, err
-	}
-	return nil, &problem{status: fiber.StatusConflict, title: "This ABHA journey has ended",
-		message: "It expired after 15 minutes, or went on in another tab. Start again from Create ABHA with Aadhaar."}
+	return loadFlowAt(s, c, enrolFlow, step, func(es *enrolState) string { return es.Step }, &problem{
+		status: fiber.StatusConflict, title: "This ABHA journey has ended",
+		message: "It expired after 15 minutes, or went on in another tab. Start again from Create ABHA with Aadhaar."})
 }
 
 func (s *Server) saveEnrolAndShow(c *fiber.Ctx, es *enrolState) error {
-	if err := s.abhaFlows.save(c.UserContext(), s.pool, staffFrom(c.UserContext()), enrolFlow, es); err != nil {
-		return err
-	}
-	return c.Redirect(abhaEnrolPath, fiber.StatusSeeOther)
+	return s.saveFlowAndShow(c, enrolFlow, es, abhaEnrolPath)
 }
 
 func (s *Server) enrolOTP(c *fiber.Ctx) error {

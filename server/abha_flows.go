@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -213,4 +214,28 @@ func (f *abhaFlows) drop(ctx context.Context, pool *pgxpool.Pool, st *staff, kin
 		return fmt.Errorf("ending the ABHA journey: %w", err)
 	}
 	return nil
+}
+
+// loadFlowAt reads the request's journey of kind for a step that continues
+// it: the journey must be at step (stepOf reads it). A journey that is
+// missing, expired or elsewhere answers ended, so the desk starts again.
+func loadFlowAt[T any](s *Server, c *fiber.Ctx, kind, step string, stepOf func(*T) string, ended *problem) (*T, error) {
+	v := new(T)
+	err := s.abhaFlows.load(c.UserContext(), s.pool, staffFrom(c.UserContext()), kind, v)
+	if err == nil && stepOf(v) == step {
+		return v, nil
+	}
+	if err != nil && !errors.Is(err, errNoFlow) {
+		return nil, err
+	}
+	return nil, ended
+}
+
+// saveFlowAndShow stores the request's journey of kind and sends the
+// browser to the journey's page (path), which shows its next step.
+func (s *Server) saveFlowAndShow(c *fiber.Ctx, kind string, v any, path string) error {
+	if err := s.abhaFlows.save(c.UserContext(), s.pool, staffFrom(c.UserContext()), kind, v); err != nil {
+		return err
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
 }

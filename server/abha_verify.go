@@ -92,23 +92,13 @@ func (s *Server) showABHAVerify(c *fiber.Ctx) error {
 }
 
 func (s *Server) loadVerify(c *fiber.Ctx, step string) (*verifyState, error) {
-	var vs verifyState
-	err := s.abhaFlows.load(c.UserContext(), s.pool, staffFrom(c.UserContext()), verifyFlow, &vs)
-	if err == nil && vs.Step == step {
-		return &vs, nil
-	}
-	if err != nil && !errors.Is(err, errNoFlow) {
-		return nil, err
-	}
-	return nil, &problem{status: fiber.StatusConflict, title: "This ABHA verification has ended",
-		message: "It expired after 15 minutes, or went on in another tab. Start again from Verify an existing ABHA."}
+	return loadFlowAt(s, c, verifyFlow, step, func(vs *verifyState) string { return vs.Step }, &problem{
+		status: fiber.StatusConflict, title: "This ABHA verification has ended",
+		message: "It expired after 15 minutes, or went on in another tab. Start again from Verify an existing ABHA."})
 }
 
 func (s *Server) saveVerifyAndShow(c *fiber.Ctx, vs *verifyState) error {
-	if err := s.abhaFlows.save(c.UserContext(), s.pool, staffFrom(c.UserContext()), verifyFlow, vs); err != nil {
-		return err
-	}
-	return c.Redirect(abhaVerifyPath, fiber.StatusSeeOther)
+	return s.saveFlowAndShow(c, verifyFlow, vs, abhaVerifyPath)
 }
 
 func (s *Server) verifyStart(c *fiber.Ctx) error {

@@ -56,16 +56,8 @@ func GatewayCredentialCheck(cfg abdm.Config) CheckCredentialsFunc {
 
 // abdmOnly guards the ABDM admin pages of a deployment without a bridge.
 func (s *Server) abdmOnly(h fiber.Handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if s.abdm == nil {
-			return &problem{
-				status:  fiber.StatusServiceUnavailable,
-				title:   "ABDM is not set up here",
-				message: "This Sangam runs without its ABDM bridge, so there is no ABDM connection or operations console to show. Ask whoever runs Sangam to configure the ABDM gateway.",
-			}
-		}
-		return h(c)
-	}
+	return servingOnlyIf(func() bool { return s.abdm != nil }, "ABDM is not set up here",
+		"This Sangam runs without its ABDM bridge, so there is no ABDM connection or operations console to show. Ask whoever runs Sangam to configure the ABDM gateway.", h)
 }
 
 // audit records an administrator's action in the tenant's audit log, with

@@ -24,24 +24,9 @@ const adminPayersPath = "/admin/payers"
 // showAdminPayers lists payers and empanelments; ?payer=<code> puts that
 // payer in the form to change it.
 func (s *Server) showAdminPayers(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	pf := views.PayerForm{Active: true}
-	edit := strings.Clone(c.Query("payer"))
-	v, err := s.adminPayersModel(ctx, pf, views.EmpanelmentForm{})
+	v, err := s.adminPayersModel(c.UserContext(), views.PayerForm{Active: true}, views.EmpanelmentForm{}, strings.Clone(c.Query("payer")))
 	if err != nil {
 		return err
-	}
-	if edit != "" {
-		ps, err := s.billing.Payers(ctx, staffFrom(ctx).TenantID)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if p.Code == edit {
-				v.PayerForm = views.PayerForm{Code: p.Code, Name: p.Name, SchemeKind: string(p.SchemeKind), Active: p.Active}
-				v.SchemeKinds = schemeKindChoices(v.PayerForm.SchemeKind)
-			}
-		}
 	}
 	switch c.Query("saved") {
 	case "payer":
@@ -56,8 +41,9 @@ func (s *Server) renderAdminPayers(c *fiber.Ctx, status int, v views.AdminPayers
 	return render(c, status, views.AdminPayersPage(s.pageFor(c, "Payers and empanelment", roleAdmin.home()), v))
 }
 
-// adminPayersModel reads what the page lists, with the forms as given.
-func (s *Server) adminPayersModel(ctx context.Context, pf views.PayerForm, ef views.EmpanelmentForm) (views.AdminPayers, error) {
+// adminPayersModel reads what the page lists, with the forms as given;
+// edit, when it names a payer, puts that payer in the payer form instead.
+func (s *Server) adminPayersModel(ctx context.Context, pf views.PayerForm, ef views.EmpanelmentForm, edit string) (views.AdminPayers, error) {
 	st := staffFrom(ctx)
 	fs, err := s.facilitiesOf(ctx, st)
 	if err != nil {
@@ -70,6 +56,11 @@ func (s *Server) adminPayersModel(ctx context.Context, pf views.PayerForm, ef vi
 	emps, err := s.billing.Empanelments(ctx, st.TenantID, "")
 	if err != nil {
 		return views.AdminPayers{}, err
+	}
+	for _, p := range payers {
+		if edit != "" && p.Code == edit {
+			pf = views.PayerForm{Code: p.Code, Name: p.Name, SchemeKind: string(p.SchemeKind), Active: p.Active}
+		}
 	}
 	return adminPayersView(fs, payers, emps, pf, ef, time.Now()), nil
 }

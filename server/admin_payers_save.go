@@ -42,7 +42,7 @@ func (s *Server) saveAdminPayer(c *fiber.Ctx) error {
 	if form.SchemeKind == "" && form.SchemeKindError != "" {
 		form.SchemeKindError = "Choose the kind of payer."
 	}
-	v, err := s.adminPayersModel(ctx, form, views.EmpanelmentForm{})
+	v, err := s.adminPayersModel(ctx, form, views.EmpanelmentForm{}, "")
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *Server) saveAdminEmpanelment(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	v, err := s.adminPayersModel(ctx, views.PayerForm{Active: true}, form)
+	v, err := s.adminPayersModel(ctx, views.PayerForm{Active: true}, form, "")
 	if err != nil {
 		return err
 	}

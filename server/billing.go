@@ -61,16 +61,8 @@ func billingAccess() access { return allow(roleBilling, roleAdmin) }
 // billingOnly answers 503 with an explanation when Sangam runs without
 // NHCX.
 func (s *Server) billingOnly(h fiber.Handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if s.billing == nil {
-			return &problem{
-				status:  fiber.StatusServiceUnavailable,
-				title:   "Claims are not set up here",
-				message: "This Sangam runs without its NHCX billing service, so it cannot send claims. Ask whoever runs Sangam to configure NHCX (NHCX_URL and the participant codes).",
-			}
-		}
-		return h(c)
-	}
+	return servingOnlyIf(func() bool { return s.billing != nil }, "Claims are not set up here",
+		"This Sangam runs without its NHCX billing service, so it cannot send claims. Ask whoever runs Sangam to configure NHCX (NHCX_URL and the participant codes).", h)
 }
 
 // billingScope is the user's facilities by id: the ones they may claim
@@ -159,7 +151,11 @@ func (s *Server) showBillingDesk(c *fiber.Ctx) error {
 		cases = append(cases, cs...)
 	}
 	slices.SortFunc(cases, func(a, b claims.Case) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
-	rows, err := s.caseRows(ctx, st.TenantID, cases, fs)
+	payers, err := s.billing.Payers(ctx, st.TenantID)
+	if err != nil {
+		return err
+	}
+	rows, err := s.caseRows(ctx, st.TenantID, cases, fs, payers)
 	if err != nil {
 		return err
 	}
@@ -173,8 +169,9 @@ func (s *Server) showBillingDesk(c *fiber.Ctx) error {
 	return render(c, status, views.BillingPage(s.pageFor(c, "Billing", roleBilling.home()), v))
 }
 
-// caseRows describes cases for lists, with their patients' names.
-func (s *Server) caseRows(ctx context.Context, tenant string, cases []claims.Case, fs []facility) ([]views.BillingCaseRow, error) {
+// caseRows describes cases for lists, with their patients' names and
+// their payers' (from payers, which the caller has read already).
+func (s *Server) caseRows(ctx context.Context, tenant string, cases []claims.Case, fs []facility, payers []claims.Payer) ([]views.BillingCaseRow, error) {
 	names := map[string]string{}
 	for _, cs := range cases {
 		if _, ok := names[cs.PatientRef]; ok {
@@ -190,9 +187,9 @@ func (s *Server) caseRows(ctx context.Context, tenant string, cases []claims.Cas
 			names[cs.PatientRef] = cmp.Or(p.Summary.Name, "Patient "+cs.PatientRef)
 		}
 	}
-	payers, err := s.payerNames(ctx, tenant)
-	if err != nil {
-		return nil, err
+	payerName := make(map[string]string, len(payers))
+	for _, p := range payers {
+		payerName[p.Code] = p.Name
 	}
 	facilities := map[string]string{}
 	for _, f := range fs {
@@ -200,19 +197,7 @@ func (s *Server) caseRows(ctx context.Context, tenant string, cases []claims.Cas
 	}
 	out := make([]views.BillingCaseRow, len(cases))
 	for i, cs := range cases {
-		out[i] = caseRow(cs, names[cs.PatientRef], cmp.Or(facilities[cs.Facility], "another facility"), labelOr(payers, cs.PayerCode))
-	}
-	return out, nil
-}
-
-func (s *Server) payerNames(ctx context.Context, tenant string) (map[string]string, error) {
-	ps, err := s.billing.Payers(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(ps))
-	for _, p := range ps {
-		out[p.Code] = p.Name
+		out[i] = caseRow(cs, names[cs.PatientRef], cmp.Or(facilities[cs.Facility], "another facility"), labelOr(payerName, cs.PayerCode))
 	}
 	return out, nil
 }

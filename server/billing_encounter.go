@@ -92,12 +92,21 @@ func (s *Server) claimableHere(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
+	if why := notClaimableIn(scope, hfr); why != "" {
+		return forbidden(why)
+	}
+	return nil
+}
+
+// notClaimableIn says why the user, billing for scope, may not claim for
+// a stay at the facility with HFR id hfr; "" when they may.
+func notClaimableIn(scope map[string]facility, hfr string) string {
 	for _, f := range scope {
 		if f.HFRID == hfr {
-			return nil
+			return ""
 		}
 	}
-	return forbidden("You bill for " + scopeNames(scope) + " only; claims for this stay are made by its own facility's billing desk.")
+	return "You bill for " + scopeNames(scope) + " only; claims for this stay are made by its own facility's billing desk."
 }
 
 func scopeNames(scope map[string]facility) string {
@@ -115,7 +124,8 @@ func scopeNames(scope map[string]facility) string {
 // evidence.
 func (s *Server) billingEncounterModel(ctx context.Context, patientID, ref string, form billingSendForm) (views.BillingEncounter, error) {
 	st := staffFrom(ctx)
-	if _, _, err := claims.ParseEncounterRef(ref); err != nil {
+	hfr, _, err := claims.ParseEncounterRef(ref)
+	if err != nil {
 		return views.BillingEncounter{}, fiber.NewError(fiber.StatusBadRequest, "Choose a stay from the patient's page; this link does not name one.")
 	}
 	ev, err := s.billing.Evidence(ctx, st.TenantID, patientID, ref)
@@ -137,13 +147,11 @@ func (s *Server) billingEncounterModel(ctx context.Context, patientID, ref strin
 		Action:         billingEncounterURL(ev.PatientID, ref),
 		Groups:         evidenceGroups(&ev),
 	}
-	if err := s.claimableHere(ctx, ref); err != nil {
-		if p := problemFor(err); p.status == fiber.StatusForbidden {
-			v.NotYours = p.message
-		} else {
-			return v, err
-		}
+	scope, err := s.billingScope(ctx)
+	if err != nil {
+		return v, err
 	}
+	v.NotYours = notClaimableIn(scope, hfr)
 	for _, p := range ev.Problems {
 		v.Problems = append(v.Problems, p.String())
 	}
@@ -177,10 +185,6 @@ func (s *Server) billingEncounterModel(ctx context.Context, patientID, ref strin
 	if err != nil {
 		return v, err
 	}
-	scope, err := s.billingScope(ctx)
-	if err != nil {
-		return v, err
-	}
 	fs := make([]facility, 0, len(scope))
 	for _, f := range scope {
 		fs = append(fs, f)
@@ -191,7 +195,7 @@ func (s *Server) billingEncounterModel(ctx context.Context, patientID, ref strin
 			mine = append(mine, cs)
 		}
 	}
-	if v.Cases, err = s.caseRows(ctx, st.TenantID, mine, fs); err != nil {
+	if v.Cases, err = s.caseRows(ctx, st.TenantID, mine, fs, payers); err != nil {
 		return v, err
 	}
 	return v, nil

@@ -201,7 +201,7 @@ func (s *Server) billingPatientModel(ctx context.Context, id, editID string, for
 	for _, f := range scope {
 		fs = append(fs, f)
 	}
-	if v.Cases, err = s.caseRows(ctx, st.TenantID, cases, fs); err != nil {
+	if v.Cases, err = s.caseRows(ctx, st.TenantID, cases, fs, payers); err != nil {
 		return v, err
 	}
 	return v, nil

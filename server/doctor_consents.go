@@ -34,16 +34,8 @@ func doctorAccess() access { return allow(roleDoctor, roleAdmin) }
 
 // hiuOnly answers 503 with an explanation when Sangam runs without an HIU.
 func (s *Server) hiuOnly(h fiber.Handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if s.hiu == nil {
-			return &problem{
-				status:  fiber.StatusServiceUnavailable,
-				title:   "Records from other hospitals are not set up here",
-				message: "This Sangam runs without its ABDM health information user service, so it cannot ask for consent. Ask whoever runs Sangam to configure ABDM.",
-			}
-		}
-		return h(c)
-	}
+	return servingOnlyIf(func() bool { return s.hiu != nil }, "Records from other hospitals are not set up here",
+		"This Sangam runs without its ABDM health information user service, so it cannot ask for consent. Ask whoever runs Sangam to configure ABDM.", h)
 }
 
 // showConsents shows the form (with patient matches when q is given) and

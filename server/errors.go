@@ -27,6 +27,18 @@ func (p *problem) Error() string {
 
 func (p *problem) Unwrap() error { return p.err }
 
+// servingOnlyIf guards the routes of a service this deployment may run
+// without: while configured reports false, they answer 503 with title and
+// message, saying what is missing, instead of running h.
+func servingOnlyIf(configured func() bool, title, message string, h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !configured() {
+			return &problem{status: fiber.StatusServiceUnavailable, title: title, message: message}
+		}
+		return h(c)
+	}
+}
+
 // forbidden is the 403 of a signed-in user without the role a route needs.
 func forbidden(message string) *problem {
 	return &problem{status: fiber.StatusForbidden, title: "You can't open this page", message: message}

@@ -228,7 +228,7 @@ type pollAllWorker struct {
 }
 
 func (w *pollAllWorker) Work(ctx context.Context, job *river.Job[PollAllArgs]) error {
-	tenants, err := tenantIDs(ctx, w.j.cfg.Pool)
+	tenants, err := database.TenantIDs(ctx, w.j.cfg.Pool)
 	if err != nil {
 		return err
 	}
@@ -255,21 +255,6 @@ func (w *pollAllWorker) Work(ctx context.Context, job *river.Job[PollAllArgs]) e
 		return fmt.Errorf("queueing source polls: %w", err)
 	}
 	return nil
-}
-
-// tenantIDs lists every tenant. The tenants table is not row-secured (it
-// routes requests before a tenant is known), so the application role reads
-// it directly.
-func tenantIDs(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
-	rows, err := pool.Query(ctx, `SELECT id::text FROM tenants ORDER BY slug`)
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("listing tenants: %w", err)
-	}
-	return ids, nil
 }
 
 type pollWorker struct {
@@ -407,7 +392,7 @@ type healthWorker struct {
 }
 
 func (w *healthWorker) Work(ctx context.Context, job *river.Job[HealthCheckArgs]) error {
-	tenants, err := tenantIDs(ctx, w.j.cfg.Pool)
+	tenants, err := database.TenantIDs(ctx, w.j.cfg.Pool)
 	if err != nil {
 		return err
 	}

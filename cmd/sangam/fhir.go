@@ -85,8 +85,11 @@ func runFHIRValidate(ctx context.Context, args []string, stdin io.Reader, stdout
 	all := []fhirFinding{}
 	failed, warnings, errs := 0, 0, 0
 	for _, file := range files {
-		data, err := readValidateInput(file, stdin)
+		data, err := readFHIRInput(file, stdin)
 		if err != nil {
+			if file != "-" {
+				err = fmt.Errorf("reading the bundle: %w", err)
+			}
 			fmt.Fprintf(stderr, "%s: %v\n", file, err)
 			failed++
 			continue
@@ -129,8 +132,9 @@ func runFHIRValidate(ctx context.Context, args []string, stdin io.Reader, stdout
 	return nil
 }
 
-// readValidateInput reads a file, or stdin for "-".
-func readValidateInput(name string, stdin io.Reader) ([]byte, error) {
+// readFHIRInput reads one of the files a fhir subcommand was given, or
+// stdin for "-". Errors reading a file are os errors, which name the file.
+func readFHIRInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {
 		data, err := io.ReadAll(stdin)
 		if err != nil {
@@ -138,9 +142,5 @@ func readValidateInput(name string, stdin io.Reader) ([]byte, error) {
 		}
 		return data, nil
 	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("reading the bundle: %w", err)
-	}
-	return data, nil
+	return os.ReadFile(name)
 }

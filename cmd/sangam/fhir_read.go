@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/sangamhealth/sangam/nrces"
@@ -58,7 +57,7 @@ func runFHIRRead(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	var failed []string
 	for _, name := range files {
-		data, err := readFHIRFile(name, stdin)
+		data, err := readFHIRInput(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "sangam fhir read: %v\n", err)
 			failed = append(failed, name)
@@ -76,21 +75,6 @@ func runFHIRRead(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		return fmt.Errorf("%d of %d files could not be opened", len(failed), len(files))
 	}
 	return nil
-}
-
-func readFHIRFile(name string, stdin io.Reader) ([]byte, error) {
-	if name == "-" {
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("reading stdin: %w", err)
-		}
-		return data, nil
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err // os errors name the file
-	}
-	return data, nil
 }
 
 // summariseRecord lists at most perKind entries of each kind, kinds in a

@@ -39,27 +39,11 @@ Run "sangam fidelius <command> -h" for a command's options.
 // runFidelius is `sangam fidelius`. Every failure is one line, and nothing
 // reaches stdout unless the whole command succeeded.
 func runFidelius(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, fideliusUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	switch args[0] {
-	case "keygen":
-		return runFideliusKeygen(args[1:], stdout, stderr)
-	case "encrypt":
-		return runFideliusEncrypt(args[1:], stdin, stdout, stderr)
-	case "decrypt":
-		return runFideliusDecrypt(args[1:], stdin, stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "sangam fidelius: unknown command %q\n\n", args[0])
-	fmt.Fprint(stderr, fideliusUsage)
-	return errUsage
+	return runSubcommands(ctx, "fidelius", fideliusUsage, args, stderr, map[string]func([]string) error{
+		"keygen":  func(args []string) error { return runFideliusKeygen(args, stdout, stderr) },
+		"encrypt": func(args []string) error { return runFideliusEncrypt(args, stdin, stdout, stderr) },
+		"decrypt": func(args []string) error { return runFideliusDecrypt(args, stdin, stdout, stderr) },
+	})
 }
 
 // fideliusKeys is what keygen prints, with the reference CLI's field names.

@@ -44,27 +44,11 @@ Run "sangam nhcx <command> -h" for a command's options.
 // runNHCX is `sangam nhcx`. Every failure is one line, and nothing reaches
 // stdout unless the whole command succeeded.
 func runNHCX(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, nhcxUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	switch args[0] {
-	case "encrypt":
-		return runNHCXEncrypt(args[1:], stdin, stdout, stderr)
-	case "decrypt":
-		return runNHCXDecrypt(args[1:], stdin, stdout, stderr)
-	case "register":
-		return runNHCXRegister(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "sangam nhcx: unknown command %q\n\n", args[0])
-	fmt.Fprint(stderr, nhcxUsage)
-	return errUsage
+	return runSubcommands(ctx, "nhcx", nhcxUsage, args, stderr, map[string]func([]string) error{
+		"encrypt":  func(args []string) error { return runNHCXEncrypt(args, stdin, stdout, stderr) },
+		"decrypt":  func(args []string) error { return runNHCXDecrypt(args, stdin, stdout, stderr) },
+		"register": func(args []string) error { return runNHCXRegister(ctx, args, stdout, stderr) },
+	})
 }
 
 func runNHCXEncrypt(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

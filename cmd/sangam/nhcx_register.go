@@ -108,15 +108,11 @@ func runNHCXRegister(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	pool, err := openMigratedPool(ctx, c.databaseURL)
+	pool, tenant, err := openTenantPool(ctx, c.databaseURL, c.tenant)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	tenant, err := tenantID(ctx, pool, c.tenant)
-	if err != nil {
-		return err
-	}
 	facility, facilityName, err := facilityByHFR(ctx, pool, tenant, c.facility)
 	if err != nil {
 		return err

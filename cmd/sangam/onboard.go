@@ -11,9 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/sangamhealth/sangam/abdm"
 	"github.com/sangamhealth/sangam/bridge"
 	"github.com/sangamhealth/sangam/keys"
@@ -83,15 +80,11 @@ func runOnboard(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 
-	pool, err := openMigratedPool(ctx, c.databaseURL)
+	pool, tenant, err := openTenantPool(ctx, c.databaseURL, c.tenant)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	tenant, err := tenantID(ctx, pool, c.tenant)
-	if err != nil {
-		return err
-	}
 	kc := c.keys.config(log)
 	store, err := keys.Open(ctx, kc, pool)
 	if err != nil {
@@ -175,18 +168,6 @@ func (c *onboardConfig) secret(stdin io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(secret), nil
-}
-
-func tenantID(ctx context.Context, pool *pgxpool.Pool, slug string) (string, error) {
-	var id string
-	err := pool.QueryRow(ctx, "SELECT id::text FROM tenants WHERE slug = $1", slug).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("no tenant %q (load the demo with `sangam demo`, or check the slug)", slug)
-	}
-	if err != nil {
-		return "", fmt.Errorf("looking up tenant %q: %w", slug, err)
-	}
-	return id, nil
 }
 
 func keysBackendName(b string) string {

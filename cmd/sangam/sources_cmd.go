@@ -76,15 +76,11 @@ func runSourcesToken(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 
-	pool, err := openMigratedPool(ctx, c.databaseURL)
+	pool, tenant, err := openTenantPool(ctx, c.databaseURL, c.tenant)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	tenant, err := tenantID(ctx, pool, c.tenant)
-	if err != nil {
-		return err
-	}
 	systemID, err := sourceSystemID(ctx, pool, tenant, c.facility, c.system)
 	if err != nil {
 		return err
